@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// Interaction datasets: users and items with their original ids and dense indices, the
+// interactions as a CSR matrix (users x items), and optional item metadata.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vaecf/csr.h"
+
+namespace vaecf::core {
+
+struct ItemMeta {
+    std::string title;              // empty when unknown
+    std::vector<std::int32_t> genres;  // indices into Dataset::genreNames
+    std::int32_t year = 0;          // 0 when unknown
+};
+
+enum class Feedback {
+    Ratings,  // explicit stars: values are ratings
+    Counts,   // play or click counts: values are counts
+    Binary,   // implicit 0/1: values are 1
+};
+
+struct Dataset {
+    std::string name;                 // e.g. "MovieLens 100K" or the file name
+    std::string source;               // the path it was read from
+    std::string format;               // id of the reader that read it (see formatIds())
+    Feedback feedback = Feedback::Binary;
+    std::vector<std::string> userIds; // original id of user row u
+    std::vector<std::string> itemIds; // original id of item column i
+    CsrMatrix interactions;           // users x items; duplicate pairs keep the first occurrence
+    std::vector<std::string> genreNames;
+    std::vector<ItemMeta> items;      // empty, or one entry per item column
+
+    std::int64_t numUsers() const { return interactions.rows; }
+    std::int64_t numItems() const { return interactions.cols; }
+    std::int64_t numInteractions() const { return interactions.nnz(); }
+    bool hasMetadata() const { return !items.empty(); }
+};
+
+// Known formats. "auto" detects from the path (folder content, file names, first lines).
+//   ml100k     u.data (+ u.item, u.genre beside it)
+//   ml1m       ratings.dat (+ movies.dat), "::"-separated, Latin-1 (MovieLens 1M/10M)
+//   mlcsv      ratings.csv (+ movies.csv) with header (MovieLens 20M/25M/latest)
+//   netflix    combined_data_N.txt files ("MovieID:" lines, then CustomerID,Rating,Date)
+//              (+ movie_titles.csv)
+//   msd        Million Song Dataset taste profile: user<TAB>song<TAB>count
+//   lines      one line per user: "user item item ..."
+//   lines-count  CiteULike variant: line k is user k: "count item item ..."
+//   delimited  generic delimited file (see ReadOptions)
+//   liang      a Liang split folder: read it with loadLiangSplit() (split.h) instead
+std::vector<std::string> formatIds();
+
+struct ReadOptions {
+    std::string format = "auto";
+    // Generic delimited files.
+    char delimiter = 0;         // 0: detect (tab, comma, semicolon, '|', "::", space)
+    std::optional<bool> header; // unset: detect
+    int userColumn = 0;         // 0-based column indices
+    int itemColumn = 1;
+    int ratingColumn = 2;       // -1: none (implicit)
+    int timeColumn = -1;        // -1: none
+    // Called now and then with (bytes read, total bytes or 0 when unknown); return false
+    // to cancel (the reader then fails with "cancelled").
+    std::function<bool(std::uint64_t, std::uint64_t)> progress;
+    int threads = 0;            // 0: all
+};
+
+// Reads a file, a folder or an archive (.zip, .gz, .xz, .bz2, .tar.*) in any known format.
+// Throws Error naming the file and line of the first malformed record.
+Dataset readDataset(const std::filesystem::path& path, const ReadOptions& options = {});
+
+// The format id "auto" would pick for this path, or throws Error saying why none fits.
+std::string detectFormat(const std::filesystem::path& path);
+
+struct PreprocessOptions {
+    // Keep interactions whose value is > ratingThreshold (Liang: > 3.5). Applied to Ratings
+    // only unless applyThresholdToCounts; NaN keeps every interaction.
+    double ratingThreshold = 3.5;
+    bool applyThresholdToCounts = false;
+    int minUserInteractions = 5;   // users with fewer (after the threshold) are dropped
+    int minItemInteractions = 0;   // items with fewer are dropped (before the user filter)
+    bool binarize = true;          // values become 1
+};
+
+struct PreprocessReport {
+    std::int64_t usersIn = 0, itemsIn = 0, interactionsIn = 0;
+    std::int64_t belowThreshold = 0, usersDropped = 0, itemsDropped = 0;
+    std::int64_t usersOut = 0, itemsOut = 0, interactionsOut = 0;
+};
+
+// Threshold, item filter then user filter, as Liang's filter_triplets (min_sc then min_uc).
+// Users and items keep their relative order; metadata follows its items.
+Dataset preprocess(const Dataset& in, const PreprocessOptions& options,
+                   PreprocessReport* report = nullptr);
+
+}  // namespace vaecf::core
