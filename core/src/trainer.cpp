@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+#include "vaecf/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+#include <optional>
+#include <thread>
+
+#include <tbb/task_arena.h>
+
+#include "vaecf/error.h"
+
+namespace vaecf::core {
+
+namespace {
+
+double seconds(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+int resolveThreads(int threads) {
+    return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+void TrainOptions::check() const {
+    if (epochs < 0) fail("training option 'epochs' must be >= 0 (0: the model's default), got " +
+                         std::to_string(epochs));
+    if (threads < 0 || threads > 1024)
+        fail("training option 'threads' must be in [0, 1024] (0: all cores), got " +
+             std::to_string(threads));
+    if (patience < 0) fail("training option 'patience' must be >= 0, got " + std::to_string(patience));
+    if (evalBatch < 1) fail("training option 'eval batch' must be >= 1");
+    if (metrics.ndcgK < 1 || metrics.recallKs.size() != 2 || metrics.recallKs[0] < 1 ||
+        metrics.recallKs[1] < 1)
+        fail("training option 'metrics': cut-offs must be >= 1");
+}
+
+nlohmann::json toJson(const MetricReport& r) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : r.mean) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+    nlohmann::json se = nlohmann::json::object();
+    for (const auto& [k, v] : r.stdError) se[k] = v;
+    j["std_error"] = se;
+    j["users_scored"] = r.usersScored;
+    j["users_without_held_out"] = r.usersWithoutHeldOut;
+    return j;
+}
+
+MetricReport evaluateModel(const Model& model, const HeldOut& part, const MetricOptions& options,
+                           int threads, std::int64_t batchRows, std::vector<UserMetrics>* perUser) {
+    tbb::task_arena arena(resolveThreads(threads));
+    MetricReport rep;
+    arena.execute([&] {
+        rep = evaluateRanking(
+            part.foldIn, part.heldOut,
+            [&](std::int64_t b, std::int64_t e, float* out) { model.score(part.foldIn, b, e, out); },
+            options, batchRows, perUser);
+    });
+    return rep;
+}
+
+struct Trainer::Impl {
+    const Split& split;
+    std::unique_ptr<Model> model;
+    TrainOptions options;
+    int totalEpochs = 0;
+    int threads = 1;
+    std::unique_ptr<tbb::task_arena> arena;
+    std::vector<EpochReport> history;
+    int bestEpoch = 0;
+    double bestValue = -INFINITY;
+    int sinceBest = 0;
+    bool early = false;
+    TensorMap best;
+    std::optional<MetricReport> test;
+
+    Impl(const Split& s, std::unique_ptr<Model> m, const TrainOptions& o)
+        : split(s), model(std::move(m)), options(o) {}
+};
+
+Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOptions& options)
+    : m_impl(std::make_unique<Impl>(split, std::move(model), options)) {
+    options.check();
+    auto& im = *m_impl;
+    if (!im.model) fail("trainer: no model given");
+    if (split.train.rows == 0 || split.train.nnz() == 0)
+        fail("trainer: the training part of the split is empty");
+    im.totalEpochs = options.epochs > 0 ? options.epochs : im.model->defaultEpochs();
+    if (!im.model->iterative()) im.totalEpochs = 1;
+    im.threads = resolveThreads(options.threads);
+    if (im.options.selectBy.empty())
+        im.options.selectBy = "ndcg@" + std::to_string(im.options.metrics.ndcgK);
+    im.arena = std::make_unique<tbb::task_arena>(im.threads);
+    im.arena->execute([&] { im.model->initialize(split.train, options.seed); });
+}
+
+Trainer::~Trainer() = default;
+
+EpochReport Trainer::runEpoch(std::stop_token stop, const BatchCallback& onBatch) {
+    auto& im = *m_impl;
+    if (done()) fail("trainer: all " + std::to_string(im.totalEpochs) + " epochs have run");
+    EpochReport rep;
+    rep.epoch = epochsRun() + 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    EpochStats st;
+    im.arena->execute([&] { st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop); });
+    rep.trainSeconds = seconds(t0);
+    rep.train = st.mean;
+    rep.batches = st.batches;
+    rep.updates = st.updates;
+    rep.stopped = st.stopped;
+    if (!std::isfinite(rep.train.loss))
+        fail("training diverged in epoch " + std::to_string(rep.epoch) +
+             ": the loss is not finite (try a lower learning rate)");
+    if (st.stopped) return rep;  // a partial epoch is not recorded
+    if (im.options.validate && im.split.validation.foldIn.rows > 0) {
+        const auto t1 = std::chrono::steady_clock::now();
+        rep.validation = evaluate(im.split.validation);
+        rep.evalSeconds = seconds(t1);
+        rep.validated = true;
+        const double v = rep.validation.get(im.options.selectBy);
+        if (v > im.bestValue) {
+            im.bestValue = v;
+            im.bestEpoch = rep.epoch;
+            im.best = im.model->parameters();
+            im.sinceBest = 0;
+            rep.improved = true;
+        } else if (im.options.patience > 0 && ++im.sinceBest >= im.options.patience) {
+            im.early = true;
+        }
+    }
+    im.history.push_back(rep);
+    return rep;
+}
+
+void Trainer::run(std::stop_token stop, const BatchCallback& onBatch,
+                  const std::function<void(const EpochReport&)>& onEpoch) {
+    while (!done() && !stop.stop_requested()) {
+        EpochReport r = runEpoch(stop, onBatch);
+        if (r.stopped) break;
+        if (onEpoch) onEpoch(r);
+    }
+}
+
+bool Trainer::done() const {
+    return m_impl->early || epochsRun() >= m_impl->totalEpochs;
+}
+bool Trainer::stoppedEarly() const { return m_impl->early; }
+int Trainer::epochsRun() const { return static_cast<int>(m_impl->history.size()); }
+int Trainer::totalEpochs() const { return m_impl->totalEpochs; }
+const Model& Trainer::model() const { return *m_impl->model; }
+Model& Trainer::model() { return *m_impl->model; }
+const Split& Trainer::split() const { return m_impl->split; }
+const TrainOptions& Trainer::options() const { return m_impl->options; }
+const std::vector<EpochReport>& Trainer::history() const { return m_impl->history; }
+int Trainer::bestEpoch() const { return m_impl->bestEpoch; }
+double Trainer::bestValue() const { return m_impl->bestValue; }
+
+void Trainer::restoreBest() {
+    auto& im = *m_impl;
+    if (im.best.empty()) return;
+    TensorMap s = im.model->state();
+    for (auto& [name, t] : im.best) s[name] = t;
+    im.model->setState(s);
+}
+
+MetricReport Trainer::evaluate(const HeldOut& part, std::vector<UserMetrics>* perUser) const {
+    auto& im = *m_impl;
+    MetricReport rep;
+    im.arena->execute([&] {
+        rep = evaluateRanking(
+            part.foldIn, part.heldOut,
+            [&](std::int64_t b, std::int64_t e, float* out) {
+                im.model->score(part.foldIn, b, e, out);
+            },
+            im.options.metrics, im.options.evalBatch, perUser);
+    });
+    return rep;
+}
+
+void Trainer::setTestReport(const MetricReport& test) { m_impl->test = test; }
+
+nlohmann::json Trainer::record() const {
+    const auto& im = *m_impl;
+    nlohmann::json j;
+    j["model"] = im.model->info().id;
+    j["config"] = im.model->config();
+    j["seed"] = im.options.seed;
+    j["threads"] = im.threads;
+    j["epochs_planned"] = im.totalEpochs;
+    j["patience"] = im.options.patience;
+    j["select_by"] = im.options.selectBy;
+    j["dataset"] = {{"name", im.split.datasetName},
+                    {"fingerprint", im.split.fingerprintHex()},
+                    {"train_users", im.split.train.rows},
+                    {"items", im.split.numItems()},
+                    {"train_interactions", im.split.train.nnz()},
+                    {"validation_users", im.split.validation.foldIn.rows},
+                    {"test_users", im.split.test.foldIn.rows}};
+    nlohmann::json epochs = nlohmann::json::array();
+    double trainTotal = 0;
+    for (const auto& e : im.history) {
+        nlohmann::json r{{"epoch", e.epoch},          {"loss", e.train.loss},
+                         {"recon", e.train.recon},    {"kl", e.train.kl},
+                         {"beta", e.train.beta},      {"penalty", e.train.penalty},
+                         {"batches", e.batches},      {"updates", e.updates},
+                         {"train_seconds", e.trainSeconds}, {"eval_seconds", e.evalSeconds},
+                         {"improved", e.improved}};
+        if (e.validated) r["validation"] = toJson(e.validation);
+        trainTotal += e.trainSeconds;
+        epochs.push_back(r);
+    }
+    j["epochs"] = epochs;
+    j["best_epoch"] = im.bestEpoch;
+    j["best_validation"] = im.bestEpoch > 0 ? nlohmann::json(im.bestValue) : nlohmann::json();
+    j["stopped_early"] = im.early;
+    j["train_seconds_total"] = trainTotal;
+    if (im.test) j["test"] = toJson(*im.test);
+    return j;
+}
+
+std::string Trainer::historyCsv() const {
+    const auto& im = *m_impl;
+    std::ostringstream o;
+    o.precision(9);
+    std::vector<std::string> names;
+    for (const auto& e : im.history)
+        if (e.validated) {
+            for (const auto& [k, v] : e.validation.mean) names.push_back(k);
+            break;
+        }
+    o << "epoch,loss,recon,kl,beta,penalty,updates,train_seconds,eval_seconds";
+    for (const auto& n : names) o << ",val_" << n;
+    o << "\n";
+    for (const auto& e : im.history) {
+        o << e.epoch << ',' << e.train.loss << ',' << e.train.recon << ',' << e.train.kl << ','
+          << e.train.beta << ',' << e.train.penalty << ',' << e.updates << ',' << e.trainSeconds
+          << ',' << e.evalSeconds;
+        for (const auto& n : names) {
+            o << ',';
+            if (e.validated) o << e.validation.mean.at(n);
+        }
+        o << "\n";
+    }
+    return o.str();
+}
+
+}  // namespace vaecf::core
