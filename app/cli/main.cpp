@@ -1,3 +1,590 @@
 // SPDX-License-Identifier: MIT
+// vaecf: the command-line trainer. Subcommands: prepare, train, evaluate, recommend, embed,
+// bench, models. Errors name the file and line or the option; the exit code is 1 for errors
+// in the data or the options and 2 for command-line syntax.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
-int main() { std::puts("vaecf: command line under construction"); return 0; }
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli_common.h"
+#include "vaecf/system.h"
+#include "vaecf/error.h"
+#include "vaecf/metrics.h"
+#include "vaecf/model.h"
+#include "vaecf/model_file.h"
+#include "vaecf/trainer.h"
+
+using namespace vaecf::core;
+using namespace vaecf::cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+void addDataOptions(CLI::App* c, DataArgs& a, bool positional = true) {
+    if (positional)
+        c->add_option("data", a.path,
+                      "Ratings file, folder or archive (.zip .gz .xz .bz2), a Liang split folder "
+                      "(train.csv, unique_sid.txt, ...), or 'demo' for the built-in demo dataset")
+            ->required();
+    auto* g = c->add_option_group("Data");
+    g->add_option("--format", a.format, "Input format (auto detects)")
+        ->check(CLI::IsMember([] {
+            auto ids = formatIds();
+            ids.insert(ids.begin(), "auto");
+            return ids;
+        }()));
+    g->add_option_function<std::string>(
+        "--delimiter",
+        [&a](const std::string& d) {
+            if (d == "tab" || d == "\\t") a.delimiter = '\t';
+            else if (d == "space") a.delimiter = ' ';
+            else if (d.size() == 1) a.delimiter = d[0];
+            else if (d == "::") a.delimiter = ':';
+            else throw CLI::ValidationError("--delimiter", "use one character, 'tab', 'space' or '::'");
+        },
+        "Delimiter of a generic delimited file (default: detect)");
+    g->add_option("--header", a.header, "Generic files: first line is a header")
+        ->check(CLI::IsMember({"auto", "yes", "no"}));
+    g->add_option("--user-col", a.userColumn, "Generic files: user column (0-based)")->check(CLI::NonNegativeNumber);
+    g->add_option("--item-col", a.itemColumn, "Generic files: item column (0-based)")->check(CLI::NonNegativeNumber);
+    g->add_option("--rating-col", a.ratingColumn, "Generic files: rating column (-1: none)")->check(CLI::Range(-1, 1000));
+    auto* p = c->add_option_group("Preprocessing and split");
+    p->add_option("--threshold", a.threshold, "Keep ratings above this value (Liang: > 3.5)");
+    p->add_flag("--implicit", a.implicit, "Keep every interaction whatever its value");
+    p->add_option("--min-user", a.minUser, "Drop users with fewer interactions")->check(CLI::Range(1, 1000000));
+    p->add_option("--min-item", a.minItem, "Drop items with fewer interactions")->check(CLI::Range(0, 1000000));
+    p->add_option("--heldout", a.heldOut, "Held-out users for validation and again for test "
+                                          "(default: 10 % of the users, at most 10,000)")
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40));
+    p->add_option("--heldout-fraction", a.heldOutFraction, "Held-out share when --heldout is not given")
+        ->check(CLI::Range(0.0, 0.5));
+    p->add_option("--test-prop", a.testProportion, "Share of a held-out user's items to find (Liang: 0.2)")
+        ->check(CLI::Range(0.01, 0.99));
+    p->add_option("--split-seed", a.splitSeed, "Seed of the user permutation and fold-in split");
+    p->add_option("--split-recipe", a.splitRecipe,
+                  "notebook: Liang's notebook with NumPy's generator (models.md §1); python: the "
+                  "script behind the shared liang-split folders (Python's random module)")
+        ->check(CLI::IsMember({"notebook", "python"}));
+    auto* d = c->add_option_group("Demo dataset");
+    d->add_option("--demo-users", a.demo.users, "Users of the demo dataset")->check(CLI::Range(20, 5000000));
+    d->add_option("--demo-items", a.demo.items, "Items of the demo dataset")->check(CLI::Range(20, 1000000));
+    d->add_option("--demo-clusters", a.demo.clusters, "Taste clusters")->check(CLI::Range(1, 100));
+    d->add_option("--demo-noise", a.demo.noise, "Share of interactions that ignore taste")->check(CLI::Range(0.0, 1.0));
+    d->add_option("--demo-seed", a.demo.seed, "Seed of the demo dataset");
+}
+
+void printSplit(const LoadedData& d) {
+    const Split& s = d.split;
+    if (!d.fromSplitFolder) {
+        const auto& r = d.report;
+        std::printf("read:        %s users, %s items, %s interactions\n", humanCount(r.usersIn).c_str(),
+                    humanCount(r.itemsIn).c_str(), humanCount(r.interactionsIn).c_str());
+        std::printf("kept:        %s users, %s items, %s interactions (dropped %s below the "
+                    "threshold, %s users and %s items under the minimum counts)\n",
+                    humanCount(r.usersOut).c_str(), humanCount(r.itemsOut).c_str(),
+                    humanCount(r.interactionsOut).c_str(), humanCount(r.belowThreshold).c_str(),
+                    humanCount(r.usersDropped).c_str(), humanCount(r.itemsDropped).c_str());
+        const double density = r.usersOut && r.itemsOut
+                                   ? 100.0 * static_cast<double>(r.interactionsOut) /
+                                         (static_cast<double>(r.usersOut) * static_cast<double>(r.itemsOut))
+                                   : 0.0;
+        std::printf("density:     %.3f %%\n", density);
+    }
+    std::printf("split:       %s training users, %s validation, %s test users; %s items "
+                "(from training users)\n",
+                humanCount(s.train.rows).c_str(), humanCount(s.validation.foldIn.rows).c_str(),
+                humanCount(s.test.foldIn.rows).c_str(), humanCount(s.numItems()).c_str());
+    std::printf("interactions: train %s | validation fold-in %s, held-out %s | test fold-in %s, "
+                "held-out %s\n",
+                humanCount(s.train.nnz()).c_str(), humanCount(s.validation.foldIn.nnz()).c_str(),
+                humanCount(s.validation.heldOut.nnz()).c_str(), humanCount(s.test.foldIn.nnz()).c_str(),
+                humanCount(s.test.heldOut.nnz()).c_str());
+    std::printf("fingerprint: %s\n", s.fingerprintHex().c_str());
+}
+
+std::string metricLine(const MetricReport& r, const MetricOptions& o) {
+    std::ostringstream out;
+    const std::string n = "ndcg@" + std::to_string(o.ndcgK);
+    out << "NDCG@" << o.ndcgK << " " << fmt(r.get(n));
+    for (int k : o.recallKs) out << "  R@" << k << " " << fmt(r.get("recall@" + std::to_string(k)));
+    return out.str();
+}
+
+void printReport(const std::string& title, const MetricReport& r) {
+    std::printf("%s (%lld users", title.c_str(), static_cast<long long>(r.usersScored));
+    if (r.usersWithoutHeldOut > 0)
+        std::printf("; %lld without held-out items left out", static_cast<long long>(r.usersWithoutHeldOut));
+    std::printf(")\n");
+    for (const auto& [k, v] : r.mean) {
+        const auto se = r.stdError.find(k);
+        if (k.rfind("coverage", 0) == 0)
+            std::printf("  %-14s %s\n", k.c_str(), fmt(v).c_str());
+        else
+            std::printf("  %-14s %s  (± %s)\n", k.c_str(), fmt(v).c_str(),
+                        fmt(se == r.stdError.end() ? 0.0 : se->second).c_str());
+    }
+}
+
+std::string modelHelp() {
+    std::ostringstream o;
+    o << "\nModels and their hyperparameters (set with --set name=value):\n";
+    for (const auto& m : modelCatalog()) {
+        o << "\n  " << m.id << "  " << m.name << " (" << m.citation << "): " << m.summary << "\n";
+        for (const auto& p : m.params) {
+            std::string range;
+            if (p.kind == ParamKind::Choice) {
+                for (const auto& c : p.choices) range += (range.empty() ? "" : "|") + c;
+            } else if (p.kind != ParamKind::Bool) {
+                std::ostringstream r;
+                r << "[" << p.min << ", " << p.max << "]";
+                range = r.str();
+            }
+            o << "    " << p.name << (p.symbol.empty() ? "" : " (" + p.symbol + ")") << " = "
+              << formatParamValue(p.defaultValue) << "  " << range << "\n        " << p.help << "\n";
+        }
+    }
+    return o.str();
+}
+
+Config parseSets(const std::string& modelId, const std::vector<std::string>& sets) {
+    const ModelInfo& mi = modelInfo(modelId);
+    Config c = Config::object();
+    for (const auto& s : sets) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0)
+            fail("--set " + s + ": expected name=value (see vaecf models)");
+        const std::string name = s.substr(0, eq);
+        const ParamSpec* spec = findSpec(mi.params, name);
+        if (!spec) {
+            std::string known;
+            for (const auto& p : mi.params) known += (known.empty() ? "" : ", ") + p.name;
+            fail("--set " + s + ": " + modelId + " has no hyperparameter '" + name + "' (known: " +
+                 (known.empty() ? "none" : known) + ")");
+        }
+        c[name] = parseParamValue(*spec, s.substr(eq + 1));
+    }
+    return c;
+}
+
+ModelMeta metaFor(const Split& s, const Trainer* t) {
+    ModelMeta meta;
+    meta.itemIds = s.itemIds;
+    if (!s.items.empty())
+        for (const auto& it : s.items) meta.itemTitles.push_back(it.title);
+    meta.datasetName = s.datasetName;
+    meta.splitFingerprint = s.fingerprintHex();
+    if (t) {
+        meta.training = {{"seed", t->options().seed},
+                         {"epochs", t->epochsRun()},
+                         {"best_epoch", t->bestEpoch()},
+                         {"best_validation", t->bestEpoch() > 0 ? nlohmann::json(t->bestValue()) : nlohmann::json()}};
+    }
+    return meta;
+}
+
+// ---- train ------------------------------------------------------------------------------
+struct TrainArgs {
+    DataArgs data;
+    std::string model = "mult-vae";
+    std::vector<std::string> sets;
+    int epochs = 0;
+    std::uint64_t seed = 98765;
+    int patience = 0;
+    std::string out;
+    std::string record;
+    bool noTest = false;
+};
+
+int runTrain(TrainArgs& a) {
+    const Config cfg = parseSets(a.model, a.sets);
+    auto model = createModel(a.model, cfg);  // validates before the data is read
+    LoadedData d = loadData(a.data);
+    if (!a.data.quiet) printSplit(d);
+    TrainOptions o;
+    o.epochs = a.epochs;
+    o.seed = a.seed;
+    o.threads = a.data.threads;
+    o.patience = a.patience;
+    Trainer t(d.split, std::move(model), o);
+    std::printf("model:       %s %s | %d epochs | seed %llu | %d threads | kernels %s\n",
+                t.model().info().name.c_str(), t.model().config().dump().c_str(), t.totalEpochs(),
+                static_cast<unsigned long long>(a.seed),
+                a.data.threads > 0 ? a.data.threads : hardwareThreads(),
+                kernelIsaName().c_str());
+    std::fflush(stdout);
+    ProgressLine progress(!a.data.quiet);
+    const int width = static_cast<int>(std::to_string(t.totalEpochs()).size());
+    t.run(
+        {},
+        [&](const BatchProgress& p) {
+            progress.update("epoch " + std::to_string(p.epoch) + " batch " + std::to_string(p.batch + 1) +
+                                "/" + std::to_string(p.batches) + "  loss " + fmt(p.terms.loss, 3),
+                            static_cast<double>(p.batch + 1) / static_cast<double>(p.batches));
+        },
+        [&](const EpochReport& r) {
+            progress.clear();
+            std::printf("epoch %*d/%d | loss %s (recon %s", width, r.epoch, t.totalEpochs(),
+                        fmt(r.train.loss, 3).c_str(), fmt(r.train.recon, 3).c_str());
+            if (t.model().info().family == ModelFamily::UserAutoencoder && r.train.kl != 0)
+                std::printf(", KL %s, β %s", fmt(r.train.kl, 3).c_str(), fmt(r.train.beta, 4).c_str());
+            std::printf(")");
+            if (r.validated) std::printf(" | val %s", metricLine(r.validation, o.metrics).c_str());
+            std::printf(" | %.2fs + %.2fs%s\n", r.trainSeconds, r.evalSeconds, r.improved ? " *" : "");
+            std::fflush(stdout);
+        });
+    if (t.stoppedEarly())
+        std::printf("stopped early: no better validation value for %d epochs\n", a.patience);
+    t.restoreBest();
+    if (t.bestEpoch() > 0)
+        std::printf("best epoch:  %d (validation %s %s)\n", t.bestEpoch(), t.options().selectBy.c_str(),
+                    fmt(t.bestValue()).c_str());
+    if (!a.noTest && d.split.test.foldIn.rows > 0) {
+        const MetricReport test = t.evaluate(d.split.test);
+        t.setTestReport(test);
+        printReport("test @ best epoch", test);
+    }
+    if (!a.out.empty()) {
+        saveModelFile(a.out, t.model(), metaFor(d.split, &t));
+        std::printf("model:       %s\n", a.out.c_str());
+    }
+    std::string rec = a.record;
+    if (rec.empty() && !a.out.empty()) rec = (fs::path(a.out).replace_extension("").string()) + ".run";
+    if (!rec.empty()) {
+        if (fs::path(rec).extension() == ".json" || fs::path(rec).extension() == ".csv")
+            rec = fs::path(rec).replace_extension("").string();
+        nlohmann::json j = t.record();
+        j["kernels"] = kernelIsaName();
+        j["data"] = a.data.path;
+        writeFileAtomically(rec + ".json", j.dump(2) + "\n");
+        writeFileAtomically(rec + ".csv", t.historyCsv());
+        std::printf("run record:  %s.json, %s.csv\n", rec.c_str(), rec.c_str());
+    }
+    return 0;
+}
+
+// ---- evaluate ---------------------------------------------------------------------------
+int runEvaluate(const std::string& modelPath, DataArgs& data, const std::string& part) {
+    LoadedModel lm = loadModelFile(modelPath);
+    LoadedData d = loadData(data);
+    if (d.split.itemIds != lm.meta.itemIds)
+        fail(modelPath + ": the model was trained on another item vocabulary (" +
+             std::to_string(lm.meta.itemIds.size()) + " items) than this split has (" +
+             std::to_string(d.split.itemIds.size()) + "); use the same data and split options");
+    if (!lm.meta.splitFingerprint.empty() && lm.meta.splitFingerprint != d.split.fingerprintHex())
+        std::fprintf(stderr, "vaecf: warning: the split differs from the one the model was trained on "
+                             "(fingerprint %s, model %s): held-out users may have been seen in training\n",
+                     d.split.fingerprintHex().c_str(), lm.meta.splitFingerprint.c_str());
+    const HeldOut& h = part == "validation" ? d.split.validation : d.split.test;
+    MetricOptions mo;
+    const MetricReport r = evaluateModel(*lm.model, h, mo, data.threads);
+    printReport(lm.model->info().name + " on " + part + " users", r);
+    return 0;
+}
+
+// ---- recommend --------------------------------------------------------------------------
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+int runRecommend(const std::string& modelPath, DataArgs& data, const std::vector<std::string>& users,
+                 const std::vector<std::string>& items, const std::vector<std::string>& titles,
+                 int n) {
+    LoadedModel lm = loadModelFile(modelPath);
+    const auto& ids = lm.meta.itemIds;
+    const auto& tt = lm.meta.itemTitles;
+    std::map<std::string, std::int32_t> col;
+    for (std::size_t i = 0; i < ids.size(); ++i) col[ids[i]] = static_cast<std::int32_t>(i);
+    auto label = [&](std::int32_t i) {
+        return tt.empty() || tt[i].empty() ? ids[i] : tt[i] + " [" + ids[i] + "]";
+    };
+    struct Query {
+        std::string who;
+        std::vector<std::int32_t> history;
+        std::int64_t unknown = 0;
+    };
+    std::vector<Query> queries;
+    if (!users.empty()) {
+        if (data.path.empty()) fail("--user needs --data: the dataset that holds the users' histories");
+        Dataset ds = readForCli(data);
+        PreprocessOptions po;
+        po.ratingThreshold = data.implicit ? std::nan("") : data.threshold;
+        po.minUserInteractions = 1;
+        ds = preprocess(ds, po);
+        std::map<std::string, std::int64_t> row;
+        for (std::size_t u = 0; u < ds.userIds.size(); ++u) row[ds.userIds[u]] = static_cast<std::int64_t>(u);
+        for (const auto& u : users) {
+            const auto it = row.find(u);
+            if (it == row.end()) fail("--user " + u + ": no such user in " + data.path + " (after the threshold)");
+            Query q{"user " + u, {}, 0};
+            for (std::int32_t i : ds.interactions.rowIndices(it->second)) {
+                const auto c = col.find(ds.itemIds[i]);
+                if (c == col.end()) ++q.unknown;
+                else q.history.push_back(c->second);
+            }
+            queries.push_back(std::move(q));
+        }
+    }
+    if (!items.empty() || !titles.empty()) {
+        Query q{"new user", {}, 0};
+        for (const auto& it : items) {
+            const auto c = col.find(it);
+            if (c == col.end()) fail("--items: the model knows no item '" + it + "'");
+            q.history.push_back(c->second);
+        }
+        for (const auto& t : titles) {
+            if (tt.empty()) fail("--titles: the model file has no item titles; use --items with ids");
+            std::vector<std::int32_t> hits;
+            const std::string needle = lower(t);
+            for (std::size_t i = 0; i < tt.size(); ++i) {
+                if (lower(tt[i]) == needle) { hits = {static_cast<std::int32_t>(i)}; break; }
+                if (lower(tt[i]).find(needle) != std::string::npos) hits.push_back(static_cast<std::int32_t>(i));
+            }
+            if (hits.empty()) fail("--titles: no item title contains '" + t + "'");
+            if (hits.size() > 1) {
+                std::string list;
+                for (std::size_t k = 0; k < hits.size() && k < 5; ++k) list += "\n  " + label(hits[k]);
+                fail("--titles: '" + t + "' matches " + std::to_string(hits.size()) +
+                     " titles; be more specific:" + list);
+            }
+            q.history.push_back(hits[0]);
+        }
+        queries.push_back(std::move(q));
+    }
+    if (queries.empty()) fail("name users with --user (and --data), or a new user's items with --items or --titles");
+    for (const auto& q : queries) {
+        std::vector<std::int64_t> r;
+        std::vector<std::int32_t> c(q.history);
+        std::sort(c.begin(), c.end());
+        c.erase(std::unique(c.begin(), c.end()), c.end());
+        r.assign(c.size(), 0);
+        CsrMatrix row = CsrMatrix::fromTriplets(1, lm.model->numItems(), r, c, {});
+        std::vector<float> s(static_cast<std::size_t>(lm.model->numItems()));
+        lm.model->score(row, 0, 1, s.data());
+        for (std::int32_t i : c) s[i] = -INFINITY;
+        const auto top = topK(s, n);
+        std::printf("%s: %zu known items%s\n", q.who.c_str(), c.size(),
+                    q.unknown ? (", " + std::to_string(q.unknown) + " not in the model's vocabulary").c_str() : "");
+        for (std::size_t k = 0; k < top.size(); ++k)
+            std::printf("  %2zu. %-60s %8.3f\n", k + 1, label(top[k]).c_str(), s[top[k]]);
+    }
+    return 0;
+}
+
+// ---- embed ------------------------------------------------------------------------------
+int runEmbed(const std::string& modelPath, DataArgs& data, const std::string& outDir, bool items) {
+    LoadedModel lm = loadModelFile(modelPath);
+    fs::create_directories(outDir);
+    std::ostringstream vec, meta;
+    std::int64_t written = 0;
+    if (items) {
+        const Tensor t = lm.model->itemEmbeddings();
+        if (t.rows == 0) fail(lm.model->info().name + " has no item embeddings");
+        meta << "item\ttitle\n";
+        for (std::int64_t i = 0; i < t.rows; ++i) {
+            for (std::int64_t d = 0; d < t.cols; ++d) vec << (d ? "\t" : "") << t.data[i * t.cols + d];
+            vec << "\n";
+            meta << lm.meta.itemIds[i] << "\t"
+                 << (lm.meta.itemTitles.empty() ? "" : lm.meta.itemTitles[i]) << "\n";
+        }
+        written = t.rows;
+    } else {
+        const int K = lm.model->latentDim();
+        if (K == 0) fail(lm.model->info().name + " has no latent space to embed users in");
+        LoadedData d = loadData(data);
+        if (d.split.itemIds != lm.meta.itemIds)
+            fail(modelPath + ": the model was trained on another item vocabulary than " + data.path);
+        meta << "user\tpart\tinteractions" << (d.demo ? "\tcluster" : "") << "\n";
+        std::map<std::string, std::string> clusterOf;
+        if (d.demo)
+            for (std::size_t u = 0; u < d.dataset.userIds.size() && u < d.demoClusters.size(); ++u)
+                clusterOf[d.dataset.userIds[u]] = d.demoClusterNames[d.demoClusters[u]];
+        auto dump = [&](const CsrMatrix& rows, const std::vector<std::string>& uids, const char* part) {
+            std::vector<float> mu(static_cast<std::size_t>(rows.rows * K));
+            for (std::int64_t b = 0; b < rows.rows; b += 2000) {
+                const std::int64_t e = std::min(rows.rows, b + 2000);
+                lm.model->encode(rows, b, e, mu.data() + b * K, nullptr);
+            }
+            for (std::int64_t u = 0; u < rows.rows; ++u) {
+                for (int k = 0; k < K; ++k) vec << (k ? "\t" : "") << mu[u * K + k];
+                vec << "\n";
+                meta << uids[u] << "\t" << part << "\t" << rows.rowNnz(u);
+                if (d.demo) meta << "\t" << clusterOf[uids[u]];
+                meta << "\n";
+            }
+            written += rows.rows;
+        };
+        dump(d.split.train, d.split.trainUserIds, "train");
+        dump(d.split.validation.foldIn, d.split.validation.userIds, "validation");
+        dump(d.split.test.foldIn, d.split.test.userIds, "test");
+    }
+    writeFileAtomically(fs::path(outDir) / "vectors.tsv", vec.str());
+    writeFileAtomically(fs::path(outDir) / "metadata.tsv", meta.str());
+    std::printf("wrote %lld %s embeddings to %s/vectors.tsv and metadata.tsv (TensorBoard projector "
+                "layout)\n",
+                static_cast<long long>(written), items ? "item" : "user", outDir.c_str());
+    return 0;
+}
+
+// ---- bench ------------------------------------------------------------------------------
+int runBench(TrainArgs& a, int epochs) {
+    const Config cfg = parseSets(a.model, a.sets);
+    LoadedData d = loadData(a.data);
+    TrainOptions o;
+    o.epochs = epochs;
+    o.seed = a.seed;
+    o.threads = a.data.threads;
+    o.validate = false;
+    Trainer t(d.split, createModel(a.model, cfg), o);
+    std::printf("bench: %s on %s training users x %s items (%s interactions), %d threads, kernels %s\n",
+                t.model().info().name.c_str(), humanCount(d.split.train.rows).c_str(),
+                humanCount(d.split.numItems()).c_str(), humanCount(d.split.train.nnz()).c_str(),
+                a.data.threads > 0 ? a.data.threads : hardwareThreads(),
+                kernelIsaName().c_str());
+    std::vector<double> secs;
+    t.run({}, {}, [&](const EpochReport& r) {
+        secs.push_back(r.trainSeconds);
+        std::printf("epoch %d: %.3f s (loss %s)\n", r.epoch, r.trainSeconds, fmt(r.train.loss, 3).c_str());
+        std::fflush(stdout);
+    });
+    std::vector<double> steady(secs.size() > 1 ? secs.begin() + 1 : secs.begin(), secs.end());
+    std::sort(steady.begin(), steady.end());
+    const double med = steady.empty() ? 0 : steady[steady.size() / 2];
+    const auto t0 = std::chrono::steady_clock::now();
+    const MetricReport v = t.evaluate(d.split.validation);
+    const double evalS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nlohmann::json j{{"model", a.model}, {"config", t.model().config()}, {"threads", o.threads},
+                     {"kernels", kernelIsaName()},
+                     {"train_users", d.split.train.rows}, {"items", d.split.numItems()},
+                     {"train_nnz", d.split.train.nnz()}, {"epoch_seconds", secs},
+                     {"sec_per_epoch_median_excl_first", med}, {"validation_seconds", evalS},
+                     {"validation", toJson(v)}};
+    std::printf("median s/epoch (excluding the first): %.3f | validation pass %.2f s\n", med, evalS);
+    if (!a.record.empty()) writeFileAtomically(a.record, j.dump(2) + "\n");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"vaecf: train and evaluate variational-autoencoder recommenders (VAE-CF Studio)"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "vaecf 0.1.0");
+
+    DataArgs prepData;
+    std::string exportDir;
+    auto* prepare = app.add_subcommand("prepare", "Load, preprocess and split a dataset; print statistics; export the split");
+    addDataOptions(prepare, prepData);
+    prepare->add_option("--export", exportDir, "Write the split in Liang's CSV layout to this folder");
+    prepare->add_option("--threads", prepData.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
+
+    TrainArgs tr;
+    auto* train = app.add_subcommand("train", "Train a model; print one line per epoch; write the model and a run record");
+    addDataOptions(train, tr.data);
+    train->add_option("-m,--model", tr.model, "Model id (see below)")
+        ->check(CLI::IsMember([] {
+            std::vector<std::string> ids;
+            for (const auto& m : modelCatalog()) ids.push_back(m.id);
+            return ids;
+        }()));
+    train->add_option("--set", tr.sets, "Hyperparameter name=value (repeatable)");
+    train->add_option("--epochs", tr.epochs, "Epochs (0: the model's default)")->check(CLI::Range(0, 100000));
+    train->add_option("--seed", tr.seed, "Seed of initialization, dropout, sampling and shuffling");
+    train->add_option("--threads", tr.data.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
+    train->add_option("--patience", tr.patience, "Stop after this many epochs without a better validation NDCG (0: off)")
+        ->check(CLI::Range(0, 100000));
+    train->add_option("-o,--out", tr.out, "Model file to write (.vaecf)");
+    train->add_option("--record", tr.record, "Run record path without extension (writes .json and .csv); "
+                                             "default: beside the model");
+    train->add_flag("--no-test", tr.noTest, "Do not evaluate on the test users at the end");
+    train->add_flag("-q,--quiet", tr.data.quiet, "No progress bar or data summary");
+    train->footer(modelHelp());
+
+    std::string evalModel, evalPart = "test";
+    DataArgs evalData;
+    auto* evaluate = app.add_subcommand("evaluate", "Evaluate a model file on the validation or test users of a split");
+    evaluate->add_option("model", evalModel, "Model file (.vaecf)")->required()->check(CLI::ExistingFile);
+    addDataOptions(evaluate, evalData);
+    evaluate->add_option("--part", evalPart, "Which held-out users")->check(CLI::IsMember({"test", "validation"}));
+    evaluate->add_option("--threads", evalData.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
+
+    std::string recModel;
+    DataArgs recData;
+    std::vector<std::string> recUsers, recItems, recTitles;
+    int recN = 10;
+    auto* recommend = app.add_subcommand("recommend", "Top-N items for users of a dataset or for a new user");
+    recommend->add_option("model", recModel, "Model file (.vaecf)")->required()->check(CLI::ExistingFile);
+    addDataOptions(recommend, recData, false);
+    recommend->add_option("--data", recData.path, "Dataset holding the users' histories (with --user)");
+    recommend->add_option("--user", recUsers, "Original user id (repeatable)");
+    recommend->add_option("--items", recItems, "A new user's items by original id")->delimiter(',');
+    recommend->add_option("--titles", recTitles, "A new user's items by title (case-insensitive; a unique "
+                                                 "substring is enough)")->delimiter(';');
+    recommend->add_option("-n,--top", recN, "How many items to list")->check(CLI::Range(1, 10000));
+
+    std::string embModel, embOut = "embeddings";
+    bool embItems = false;
+    DataArgs embData;
+    auto* embed = app.add_subcommand("embed", "Write user latent means (or item embeddings) as TSV in the "
+                                              "TensorBoard projector layout");
+    embed->add_option("model", embModel, "Model file (.vaecf)")->required()->check(CLI::ExistingFile);
+    addDataOptions(embed, embData, false);
+    embed->add_option("--data", embData.path, "Dataset whose users to encode (same options as for training)");
+    embed->add_option("-o,--out-dir", embOut, "Folder for vectors.tsv and metadata.tsv");
+    embed->add_flag("--items", embItems, "Write item embeddings (decoder weights) instead of users");
+
+    TrainArgs bn;
+    int benchEpochs = 3;
+    auto* bench = app.add_subcommand("bench", "Time training epochs (no validation) on a dataset");
+    addDataOptions(bench, bn.data);
+    bench->add_option("-m,--model", bn.model, "Model id");
+    bench->add_option("--set", bn.sets, "Hyperparameter name=value (repeatable)");
+    bench->add_option("--epochs", benchEpochs, "Epochs to time")->check(CLI::Range(1, 1000));
+    bench->add_option("--threads", bn.data.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
+    bench->add_option("--seed", bn.seed, "Seed");
+    bench->add_option("--json", bn.record, "Write the timings as JSON to this file");
+
+    auto* models = app.add_subcommand("models", "List the models and their hyperparameters");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        if (*prepare) {
+            LoadedData d = loadData(prepData);
+            printSplit(d);
+            if (!exportDir.empty()) {
+                exportLiangSplit(d.split, exportDir);
+                std::printf("exported:    %s (Liang layout: train.csv, validation_tr/te.csv, test_tr/te.csv, "
+                            "unique_sid.txt, unique_uid.txt)\n",
+                            exportDir.c_str());
+            }
+            return 0;
+        }
+        if (*train) return runTrain(tr);
+        if (*evaluate) return runEvaluate(evalModel, evalData, evalPart);
+        if (*recommend) return runRecommend(recModel, recData, recUsers, recItems, recTitles, recN);
+        if (*embed) {
+            if (!embItems && embData.path.empty()) fail("embed: name the users' dataset with --data (or use --items)");
+            return runEmbed(embModel, embData, embOut, embItems);
+        }
+        if (*bench) return runBench(bn, benchEpochs);
+        if (*models) {
+            std::printf("%s", modelHelp().c_str());
+            return 0;
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "vaecf: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -13,15 +13,46 @@
 
 namespace vaecf::core {
 
+// Which script's random draws and orderings the split reproduces, bit for bit.
+enum class SplitRecipe {
+    // dawenl/vae_cf's notebook (models.md §1) with NumPy's legacy generator:
+    // np.random.seed(seed); permutation(n) of the users in ascending id order; item vocabulary
+    // in order of first appearance of the training users' interactions in the source order;
+    // per held-out part np.random.seed(seed) again and the part's users visited in ascending
+    // id order, each drawing choice(n, int(testProportion * n), replace=False) over its items
+    // in source order.
+    LiangNotebook,
+    // The script that made the shared splits (../shared/datasets/*/liang-split) with Python's
+    // `random` module: random.seed(seed); random.shuffle(users in ascending id order); the
+    // training users written one after another in shuffled order (items in source order) and
+    // the item vocabulary in order of first appearance there; random.seed(seed) again, then
+    // validation and test users in shuffled order on that one stream, each drawing
+    // random.sample(range(n), int(testProportion * n)) over its items in source order.
+    PythonRandom,
+};
+
 struct SplitOptions {
     // Held-out users for validation and again for test: a count (>= 1) when heldOutUsers > 0,
-    // otherwise heldOutFraction of the users (each part). Default: min(10000, 10 %), like
-    // torch_ref.py; Liang uses 10,000 on ML-20M.
+    // otherwise min(10000, int(heldOutFraction * users)) (each part), like torch_ref.py; the
+    // default 0.1 gives min(10000, 10 %). Liang uses 10,000 on ML-20M.
     std::int64_t heldOutUsers = 0;
-    double heldOutFraction = 0.1;
-    double testProportion = 0.2;   // share of a held-out user's items that is held out
+    double heldOutFraction = 0.1;  // in (0, 0.5)
+    double testProportion = 0.2;   // share of a held-out user's items that is held out, in (0, 1)
     int minItemsToSplit = 5;       // users with fewer items keep all as fold-in (Liang's rule)
-    std::uint32_t seed = 98765;    // NumPy RandomState seed (permutation and choice)
+    std::uint32_t seed = 98765;    // generator seed (permutation and held-out draws)
+    SplitRecipe recipe = SplitRecipe::LiangNotebook;
+};
+
+// The order of the interactions in the source file, as (user row, item column) pairs of the
+// dataset. The split depends on it twice: the item vocabulary is numbered in order of first
+// appearance, and each held-out user's items are drawn from in this order. A Dataset keeps
+// only the CSR (items sorted by column within a user), so by default the "source order" is
+// that CSR order: users by row, items by column. Pairs that the dataset lacks (filtered out)
+// are skipped, repeats keep their first position, and stored pairs missing here follow at
+// the end in CSR order.
+struct InteractionOrder {
+    std::vector<std::int64_t> users;  // user row of each interaction, in file order
+    std::vector<std::int32_t> items;  // item column, same length
 };
 
 struct HeldOut {
@@ -46,19 +77,32 @@ struct Split {
     std::string fingerprintHex() const;
 };
 
-// The split exactly as the reference notebook makes it from `data` (already preprocessed:
-// thresholded, binarized and filtered). Users are permuted with NumPy's legacy MT19937
-// stream for `seed`; item vocabulary = items of training users in order of first appearance;
-// held-out users visited in ascending original-id order with one generator re-seeded per part.
+// The split exactly as the reference script (options.recipe) makes it from `data` (already
+// preprocessed: thresholded, binarized and filtered; values are ignored, users without any
+// interaction are left out as a script reading the rows would never see them). "Ascending id
+// order" of users is numeric when every user id is an integer, else byte-wise (as pandas
+// sorts int or str ids). Rows of train / validation / test are the users' positions in the
+// shuffled list (Liang's uid minus the part's first uid); userIds follow the rows; itemIds,
+// items and genreNames follow the vocabulary. Throws Error for impossible options.
 Split makeLiangSplit(const Dataset& data, const SplitOptions& options = {});
+// The same with the interactions' source order given (see InteractionOrder): needed to
+// reproduce a script's split exactly when the file is not sorted by (user, item column).
+Split makeLiangSplit(const Dataset& data, const SplitOptions& options,
+                     const InteractionOrder& sourceOrder);
 
 // Reads a folder in Liang's layout: train.csv, validation_tr.csv, validation_te.csv,
 // test_tr.csv, test_te.csv ("uid,sid" with a header) and unique_sid.txt; unique_uid.txt is
-// optional. Gives exactly the split the files describe. Errors name file and line.
+// optional. Gives exactly the split the files describe, as torch_ref.load_liang_split reads
+// it: train rows are uid - min uid; each held-out part spans the uid range [min, max] of its
+// two files, shifted to 0 (so a part's first or last user without any item is not a row).
+// itemIds are the lines of unique_sid.txt; user ids are unique_uid.txt[uid] when that file
+// exists, else the uid numbers. Errors name file and line.
 Split loadLiangSplit(const std::filesystem::path& folder);
 
 // Writes `split` in the same layout (plus unique_uid.txt and stats.json) so other tools
-// train on the very same split. Files are written to temporaries and renamed.
+// train on the very same split: uids 0..T-1 for train, then validation, then test, items of
+// a row in ascending sid order. Creates the folder; files are written to temporaries and
+// renamed.
 void exportLiangSplit(const Split& split, const std::filesystem::path& folder);
 
 }  // namespace vaecf::core

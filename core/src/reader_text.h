@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+// Private to the readers: small text helpers (lines, fields, numbers, encodings).
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fast_float/fast_float.h>
+
+namespace vaecf::core::detail {
+
+inline bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && isBlank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && isBlank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+inline std::string_view stripCr(std::string_view s) {
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return s;
+}
+
+// Iterates the lines of a buffer ("\n" or "\r\n"); the line number of the last line
+// returned is line(). A UTF-8 byte-order mark at the start is skipped.
+class LineCursor {
+public:
+    explicit LineCursor(std::string_view data) : m_data(data) {
+        if (m_data.size() >= 3 && std::memcmp(m_data.data(), "\xEF\xBB\xBF", 3) == 0)
+            m_pos = 3;
+    }
+    bool next(std::string_view& line) {
+        if (m_pos >= m_data.size()) return false;
+        const char* begin = m_data.data() + m_pos;
+        const void* nl = std::memchr(begin, '\n', m_data.size() - m_pos);
+        const std::size_t len = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin)
+                                   : m_data.size() - m_pos;
+        line = stripCr(std::string_view(begin, len));
+        m_pos += len + 1;
+        ++m_line;
+        return true;
+    }
+    std::int64_t line() const { return m_line; }
+    std::size_t position() const { return m_pos; }
+
+private:
+    std::string_view m_data;
+    std::size_t m_pos = 0;
+    std::int64_t m_line = 0;
+};
+
+// How fields are separated.
+struct Delim {
+    enum class Kind { Char, DoubleColon, Whitespace };
+    Kind kind = Kind::Char;
+    char c = ',';
+    static Delim ch(char c) {
+        return c == ' ' ? Delim{Kind::Whitespace, ' '} : Delim{Kind::Char, c};
+    }
+    static Delim doubleColon() { return {Kind::DoubleColon, ':'}; }
+    // For messages: "','", "tab", "'::'", "spaces".
+    std::string describe() const {
+        switch (kind) {
+        case Kind::DoubleColon: return "'::'";
+        case Kind::Whitespace: return "spaces";
+        case Kind::Char: break;
+        }
+        if (c == '\t') return "tab";
+        return std::string("'") + c + "'";
+    }
+};
+
+// Splits `line` into fields; stores at most maxOut of them in out and returns how many there
+// are. Quotes are not special here (see splitCsv).
+inline int splitFields(std::string_view line, const Delim& d, std::string_view* out, int maxOut) {
+    int n = 0;
+    auto put = [&](std::string_view f) {
+        if (n < maxOut) out[n] = f;
+        ++n;
+    };
+    const char* p = line.data();
+    const char* end = p + line.size();
+    switch (d.kind) {
+    case Delim::Kind::Char:
+        for (;;) {
+            const void* hit = std::memchr(p, d.c, static_cast<std::size_t>(end - p));
+            if (!hit) {
+                put(std::string_view(p, static_cast<std::size_t>(end - p)));
+                return n;
+            }
+            const char* h = static_cast<const char*>(hit);
+            put(std::string_view(p, static_cast<std::size_t>(h - p)));
+            p = h + 1;
+        }
+    case Delim::Kind::DoubleColon:
+        for (;;) {
+            const char* h = p;
+            while (h + 1 < end && !(h[0] == ':' && h[1] == ':')) ++h;
+            if (h + 1 >= end) {
+                put(std::string_view(p, static_cast<std::size_t>(end - p)));
+                return n;
+            }
+            put(std::string_view(p, static_cast<std::size_t>(h - p)));
+            p = h + 2;
+        }
+    case Delim::Kind::Whitespace:
+        while (p < end) {
+            while (p < end && isBlank(*p)) ++p;
+            if (p == end) break;
+            const char* s = p;
+            while (p < end && !isBlank(*p)) ++p;
+            put(std::string_view(s, static_cast<std::size_t>(p - s)));
+        }
+        return n;
+    }
+    return n;
+}
+
+// One RFC 4180 record starting at data[pos] (quoted fields may hold the delimiter, doubled
+// quotes and newlines). Advances pos past the record's line end and counts the lines it spans.
+inline void splitCsv(std::string_view data, std::size_t& pos, char delim,
+                     std::vector<std::string>& fields, std::int64_t& lines) {
+    fields.clear();
+    std::string field;
+    bool quoted = false;
+    bool wasQuoted = false;
+    ++lines;
+    while (pos < data.size()) {
+        const char ch = data[pos++];
+        if (quoted) {
+            if (ch == '"') {
+                if (pos < data.size() && data[pos] == '"') {
+                    field += '"';
+                    ++pos;
+                } else {
+                    quoted = false;
+                }
+            } else {
+                if (ch == '\n') ++lines;
+                field += ch;
+            }
+            continue;
+        }
+        if (ch == '"' && !wasQuoted && trim(field).empty()) {
+            field.clear();
+            quoted = wasQuoted = true;
+        } else if (ch == delim) {
+            fields.push_back(std::move(field));
+            field.clear();
+            wasQuoted = false;
+        } else if (ch == '\n') {
+            break;
+        } else if (ch != '\r' || (pos < data.size() && data[pos] != '\n')) {
+            field += ch;
+        }
+    }
+    fields.push_back(std::move(field));
+}
+
+// A whole unsigned decimal written the canonical way ("0" or no leading zero), up to 18
+// digits, so that the number turns back into the same text.
+inline bool parseCanonicalId(std::string_view s, std::uint64_t& out) {
+    if (s.empty() || s.size() > 18) return false;
+    if (s[0] == '0' && s.size() > 1) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        const unsigned d = static_cast<unsigned char>(c) - '0';
+        if (d > 9) return false;
+        v = v * 10 + d;
+    }
+    out = v;
+    return true;
+}
+
+inline bool parseFloat(std::string_view s, float& out) {
+    if (s.empty()) return false;
+    const char* b = s.data();
+    const char* e = b + s.size();
+    if (*b == '+') ++b;  // from_chars refuses a leading '+'
+    const auto r = fast_float::from_chars(b, e, out);
+    return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+}
+
+inline bool isNumber(std::string_view s) {
+    float f;
+    return parseFloat(trim(s), f);
+}
+
+inline bool parseInt(std::string_view s, std::int64_t& out) {
+    s = trim(s);
+    if (s.empty()) return false;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// True when `s` is valid UTF-8 (no overlongs, no surrogates).
+inline bool isValidUtf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        const unsigned c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        int n;
+        unsigned min;
+        unsigned cp;
+        if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; cp = c & 0x07; }
+        else return false;
+        if (end - p <= n) return false;
+        for (int k = 1; k <= n; ++k) {
+            if ((p[k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+inline std::string latin1ToUtf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 8);
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x80) {
+            out += ch;
+        } else {
+            out += static_cast<char>(0xC0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        }
+    }
+    return out;
+}
+
+// The text as UTF-8: kept when it already is valid UTF-8, otherwise read as Latin-1.
+inline std::string toUtf8(std::string_view s) {
+    return isValidUtf8(s) ? std::string(s) : latin1ToUtf8(s);
+}
+
+// Year from a title ending in "(1995)" (trailing blanks ignored); 0 when none.
+inline std::int32_t yearFromTitle(std::string_view title) {
+    title = trim(title);
+    if (title.size() < 6 || title.back() != ')') return 0;
+    const std::string_view y = title.substr(title.size() - 5, 4);
+    if (title[title.size() - 6] != '(') return 0;
+    std::int32_t year = 0;
+    for (char c : y) {
+        if (c < '0' || c > '9') return 0;
+        year = year * 10 + (c - '0');
+    }
+    return year;
+}
+
+// Printable excerpt of a field for messages (at most 40 characters).
+inline std::string excerpt(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 40)) {
+        const auto u = static_cast<unsigned char>(c);
+        out += (u < 0x20 || u == 0x7F) ? '?' : c;
+    }
+    if (s.size() > 40) out += "...";
+    return out;
+}
+
+}  // namespace vaecf::core::detail
