@@ -34,7 +34,7 @@ Dataset readForCli(const DataArgs& a, LoadedData* into) {
     ro.delimiter = a.delimiter;
     ro.userColumn = a.userColumn;
     ro.itemColumn = a.itemColumn;
-    ro.ratingColumn = a.ratingColumn;
+    ro.ratingColumn = a.ratingColumn == -2 ? (a.implicit ? -1 : 2) : a.ratingColumn;
     if (a.header == "yes") ro.header = true;
     if (a.header == "no") ro.header = false;
     ro.threads = a.threads;

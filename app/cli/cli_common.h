@@ -19,7 +19,8 @@ struct DataArgs {
     std::string path;                 // file, folder, archive, Liang split folder, or "demo"
     std::string format = "auto";
     char delimiter = 0;
-    int userColumn = 0, itemColumn = 1, ratingColumn = 2;
+    int userColumn = 0, itemColumn = 1;
+    int ratingColumn = -2;            // -2: column 2, or none with --implicit; -1: none
     std::string header = "auto";      // auto, yes, no
     double threshold = 3.5;
     bool implicit = false;            // keep every interaction (no threshold)

@@ -54,7 +54,8 @@ void addDataOptions(CLI::App* c, DataArgs& a, bool positional = true) {
         ->check(CLI::IsMember({"auto", "yes", "no"}));
     g->add_option("--user-col", a.userColumn, "Generic files: user column (0-based)")->check(CLI::NonNegativeNumber);
     g->add_option("--item-col", a.itemColumn, "Generic files: item column (0-based)")->check(CLI::NonNegativeNumber);
-    g->add_option("--rating-col", a.ratingColumn, "Generic files: rating column (-1: none)")->check(CLI::Range(-1, 1000));
+    g->add_option("--rating-col", a.ratingColumn, "Generic files: rating column (-1: none; default 2, none with --implicit)")
+        ->check(CLI::Range(-1, 1000));
     auto* p = c->add_option_group("Preprocessing and split");
     p->add_option("--threshold", a.threshold, "Keep ratings above this value (Liang: > 3.5)");
     p->add_flag("--implicit", a.implicit, "Keep every interaction whatever its value");

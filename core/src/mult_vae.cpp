@@ -4,12 +4,16 @@
 #include "vaecf/mult_vae.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <numeric>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "kernels/kernels.h"
 #include "nn.h"
 #include "vaecf/error.h"
 
@@ -74,6 +78,31 @@ const ModelInfo& multDaeInfo() {
     return info;
 }
 
+// Phase timings of an epoch, printed to stderr when VAECF_PROFILE is set.
+class Profile {
+public:
+    Profile() : m_on(std::getenv("VAECF_PROFILE") != nullptr), m_last(Clock::now()) {}
+    void lap(int phase) {
+        if (!m_on) return;
+        const auto now = Clock::now();
+        m_s[phase] += std::chrono::duration<double>(now - m_last).count();
+        m_last = now;
+    }
+    void report(const std::string& who, int epoch, std::initializer_list<const char*> names) const {
+        if (!m_on) return;
+        std::fprintf(stderr, "[profile] %s epoch %d:", who.c_str(), epoch);
+        int k = 0;
+        for (const char* n : names) std::fprintf(stderr, " %s %.2fs", n, m_s[k++]);
+        std::fprintf(stderr, "\n");
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    bool m_on;
+    Clock::time_point m_last;
+    double m_s[8] = {};
+};
+
 struct MultVae::Impl {
     bool variational = true;
     int latent = 0;
@@ -88,6 +117,7 @@ struct MultVae::Impl {
     std::int64_t updates = 0;
     std::uint64_t seed = 0;
     std::vector<std::int32_t> touched;  // items with a non-zero first-layer gradient row
+    std::vector<std::int32_t> readRows; // items read by the current batch's first layer
 
     // Activations of one forward pass.
     struct Pass {
@@ -96,6 +126,12 @@ struct MultVae::Impl {
                                                  // where the layer has one)
         std::vector<float> eps, z, mu, logVar;
         std::vector<std::vector<float>> decOut;  // output of each decoder layer; last = logits
+        // With loss statistics (training): logits hold exp(l - stripMax) per column strip,
+        // and per (row, strip) the strip's max, Σ exp and Σ_i x_i l_i are kept.
+        bool stripStats = false;
+        std::int64_t width = 0, strips = 0;
+        std::vector<float> smax;
+        std::vector<double> ssum, sdot;
     };
 
     double beta() const {
@@ -105,8 +141,47 @@ struct MultVae::Impl {
 
     bool encTanh(std::size_t j) const { return j + 1 < enc.size() || !variational; }
 
+    // Output layer: logits = x W + b computed in column strips; each strip gets its bias and,
+    // with stats, is turned into exp(l - strip max) while still in cache, its sums kept.
+    void outputForward(Pass& p, const float* x, bool stats) const {
+        const nn::Dense& L = dec.back();
+        const std::int64_t B = p.batch.rows, N = L.out;
+        auto& out = p.decOut.back();
+        out.resize(static_cast<std::size_t>(B * N));
+        p.stripStats = stats;
+        p.width = kernels::sgemmStripWidth(N);
+        p.strips = (N + p.width - 1) / p.width;
+        if (stats) {
+            p.smax.assign(static_cast<std::size_t>(B * p.strips), 0.0f);
+            p.ssum.assign(p.smax.size(), 0.0);
+            p.sdot.assign(p.smax.size(), 0.0);
+        }
+        const nn::SparseBatch& bt = p.batch;
+        kernels::sgemmStrips(false, false, B, N, L.in, 1.0f, x, L.in, L.W.data(), N, 0.0f,
+                             out.data(), N, [&](std::int64_t j0, std::int64_t j1) {
+            const std::int64_t s = j0 / p.width;
+            for (std::int64_t r = 0; r < B; ++r) {
+                float* l = out.data() + r * N;
+                for (std::int64_t j = j0; j < j1; ++j) l[j] += L.b[j];
+                if (!stats) continue;
+                // Σ x_i l_i over the row's items in this strip (items sorted by column).
+                const auto* first = bt.idx.data() + bt.ptr[r];
+                const auto* last = bt.idx.data() + bt.ptr[r + 1];
+                double dot = 0;
+                for (const auto* it = std::lower_bound(first, last, static_cast<std::int32_t>(j0));
+                     it != last && *it < j1; ++it)
+                    dot += static_cast<double>(bt.raw[it - bt.idx.data()]) * l[*it];
+                const float mx = kernels::rowMax(l + j0, j1 - j0);
+                p.smax[r * p.strips + s] = mx;
+                p.ssum[r * p.strips + s] = kernels::expShiftSum(l + j0, j1 - j0, mx);
+                p.sdot[r * p.strips + s] = dot;
+            }
+        });
+    }
+
     // Forward pass on pass.batch. sample: z = μ + ε σ (VAE) with ε from noiseSeed.
-    void forward(Pass& p, bool sample, std::uint64_t noiseSeed) const {
+    // stats: the output layer keeps the loss statistics (see Pass) instead of raw logits.
+    void forward(Pass& p, bool sample, std::uint64_t noiseSeed, bool stats = false) const {
         const std::int64_t B = p.batch.rows;
         p.encOut.resize(enc.size());
         for (std::size_t j = 0; j < enc.size(); ++j) {
@@ -147,23 +222,91 @@ struct MultVae::Impl {
         }
         p.decOut.resize(dec.size());
         const float* x = p.z.data();
-        for (std::size_t j = 0; j < dec.size(); ++j) {
+        for (std::size_t j = 0; j + 1 < dec.size(); ++j) {
             auto& out = p.decOut[j];
             out.resize(static_cast<std::size_t>(B * dec[j].out));
             nn::denseForward(x, B, dec[j], out.data());
-            if (j + 1 < dec.size()) nn::tanhInPlace(out.data(), static_cast<std::int64_t>(out.size()));
+            nn::tanhInPlace(out.data(), static_cast<std::int64_t>(out.size()));
             x = out.data();
         }
+        outputForward(p, x, stats);
+    }
+
+    // Summed multinomial NLL of the pass; with grad, the logits buffer becomes
+    // scale · (n_u softmax(l_u) - x_u).
+    double outputLoss(Pass& p, bool grad, float scale) const {
+        const std::int64_t B = p.batch.rows, N = dec.back().out, S = p.strips;
+        auto& g = p.decOut.back();
+        std::vector<double> nll(static_cast<std::size_t>(B));
+        tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, B, 4), [&](const auto& range) {
+            std::vector<float> factor(static_cast<std::size_t>(S));
+            for (std::int64_t r = range.begin(); r < range.end(); ++r) {
+                float mx = -INFINITY;
+                for (std::int64_t s = 0; s < S; ++s) mx = std::max(mx, p.smax[r * S + s]);
+                double sum = 0, dot = 0;
+                for (std::int64_t s = 0; s < S; ++s) {
+                    sum += p.ssum[r * S + s] * std::exp(static_cast<double>(p.smax[r * S + s]) - mx);
+                    dot += p.sdot[r * S + s];
+                }
+                const double lse = mx + std::log(sum);
+                const double n = p.batch.count[r];
+                nll[r] = n * lse - dot;
+                if (!grad) continue;
+                for (std::int64_t s = 0; s < S; ++s)
+                    factor[s] = static_cast<float>(n * scale *
+                                                   std::exp(static_cast<double>(p.smax[r * S + s]) - lse));
+                float* l = g.data() + r * N;
+                for (std::int64_t s = 0; s < S; ++s) {
+                    const std::int64_t j0 = s * p.width, j1 = std::min(N, j0 + p.width);
+                    kernels::scale(l + j0, j1 - j0, factor[s]);
+                }
+                for (std::int64_t k = p.batch.ptr[r]; k < p.batch.ptr[r + 1]; ++k)
+                    l[p.batch.idx[k]] -= scale * p.batch.raw[k];
+            }
+        });
+        double total = 0;
+        for (double v : nll) total += v;
+        return total;
+    }
+
+    // Backward through the output layer given G = dL/dlogits: dx = G Wᵀ, then dW = xᵀ G in
+    // strips, each strip's bias gradient and, when t > 0, its Adam step fused in while the
+    // strip is in cache (W is read by dx first, so updating it afterwards is safe).
+    void outputBackward(const float* x, const float* G, std::int64_t B, float* dx, std::int64_t t) {
+        nn::Dense& L = dec.back();
+        const std::int64_t N = L.out, H = L.in;
+        if (dx) kernels::sgemm(false, true, B, H, N, 1.0f, G, N, L.W.data(), N, 0.0f, dx, H);
+        float stepSize = 0, isb = 0;
+        if (t > 0) kernels::adamConstants(adam.lr, adam.beta1, adam.beta2, t, &stepSize, &isb);
+        kernels::sgemmStrips(true, false, H, N, B, 1.0f, x, H, G, N, 0.0f, L.gW.data(), N,
+                             [&](std::int64_t j0, std::int64_t j1) {
+            float* gb = L.gb.data();
+            std::fill(gb + j0, gb + j1, 0.0f);
+            for (std::int64_t r = 0; r < B; ++r) {
+                const float* gr = G + r * N;
+                for (std::int64_t j = j0; j < j1; ++j) gb[j] += gr[j];
+            }
+            if (t <= 0) return;
+            for (std::int64_t h = 0; h < H; ++h)
+                kernels::adamStepSerial(L.W.data() + h * N + j0, L.mW.data() + h * N + j0,
+                                        L.vW.data() + h * N + j0, L.gW.data() + h * N + j0,
+                                        j1 - j0, stepSize, isb, adam.beta1, adam.beta2, adam.eps,
+                                        2.0f * l2);
+            kernels::adamStepSerial(L.b.data() + j0, L.mb.data() + j0, L.vb.data() + j0, gb + j0,
+                                    j1 - j0, stepSize, isb, adam.beta1, adam.beta2, adam.eps, 0.0f);
+        });
     }
 
     // Loss of the pass (logits are overwritten by the gradient when grad is true) and, with
     // grad, the parameter gradients in the layers' gW/gb.
-    LossTerms lossAndBackward(Pass& p, double betaNow, bool grad) {
+    // With adamStep > 0 the output layer is also updated (fused into its backward pass).
+    LossTerms lossAndBackward(Pass& p, double betaNow, bool grad, std::int64_t adamStep = 0) {
         const std::int64_t B = p.batch.rows;
         const float invB = 1.0f / static_cast<float>(B);
         auto& logits = p.decOut.back();
         LossTerms t;
-        t.recon = nn::multinomialNll(logits.data(), p.batch, numItems(), grad, invB) / B;
+        if (!p.stripStats) fail("internal: the loss needs a forward pass with statistics");
+        t.recon = outputLoss(p, grad, invB) / B;
         t.beta = betaNow;
         const std::int64_t K = latent;
         if (variational) {
@@ -185,8 +328,16 @@ struct MultVae::Impl {
         if (!grad) return t;
 
         // Decoder, last layer first. d holds dL/d(output of layer j, before its tanh).
-        std::vector<float> d = std::move(logits), dPrev;
-        for (std::size_t jj = dec.size(); jj-- > 0;) {
+        std::vector<float> d, dPrev;
+        {
+            const std::size_t last = dec.size() - 1;
+            const float* x = last == 0 ? p.z.data() : p.decOut[last - 1].data();
+            d.resize(static_cast<std::size_t>(B * dec[last].in));
+            outputBackward(x, logits.data(), B, d.data(), adamStep);
+            if (last > 0)
+                nn::tanhBackward(p.decOut[last - 1].data(), d.data(), static_cast<std::int64_t>(d.size()));
+        }
+        for (std::size_t jj = dec.size() - 1; jj-- > 0;) {
             const float* x = jj == 0 ? p.z.data() : p.decOut[jj - 1].data();
             dPrev.resize(static_cast<std::size_t>(B * dec[jj].in));
             nn::denseBackward(x, d.data(), B, dec[jj], dPrev.data());
@@ -195,7 +346,6 @@ struct MultVae::Impl {
                                  static_cast<std::int64_t>(dPrev.size()));
             std::swap(d, dPrev);
         }
-        logits.clear();  // moved from
         // d = dL/dz. Through the sampling step to the encoder output [μ | log σ²].
         if (variational) {
             std::vector<float> de(static_cast<std::size_t>(B * 2 * K));
@@ -227,6 +377,19 @@ struct MultVae::Impl {
     }
 
     std::int64_t numItems() const { return enc.front().in; }
+
+    // The first layer's rows are updated lazily (see nn::Adam) unless a weight penalty makes
+    // the reported loss depend on every row at every step.
+    bool lazyInput() const { return l2 == 0.0f; }
+
+    // Items with a non-zero input in the batch, ascending.
+    static void inputRows(const nn::SparseBatch& b, std::vector<std::int32_t>& rows) {
+        rows.clear();
+        for (std::size_t k = 0; k < b.idx.size(); ++k)
+            if (b.input[k] != 0.0f) rows.push_back(b.idx[k]);
+        std::sort(rows.begin(), rows.end());
+        rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    }
 
     std::vector<nn::Dense*> layers() {
         std::vector<nn::Dense*> v;
@@ -289,6 +452,7 @@ void MultVae::initialize(const CsrMatrix& train, std::uint64_t seed) {
         im.enc[j].allocate(encDims[j], encDims[j + 1]);
         im.enc[j].initXavier(rng);
     }
+    im.enc[0].rowStep.assign(static_cast<std::size_t>(encDims[0]), 0);
     im.dec.assign(decDims.size() - 1, {});
     for (std::size_t j = 0; j + 1 < decDims.size(); ++j) {
         im.dec[j].name = "dec" + std::to_string(j);
@@ -315,6 +479,7 @@ EpochStats MultVae::trainEpoch(const CsrMatrix& train, int epoch, const BatchCal
     stats.batches = 0;
     const std::int64_t batches = (N + im.batchSize - 1) / im.batchSize;
     Impl::Pass pass;
+    Profile prof;
     for (std::int64_t b = 0; b < batches; ++b) {
         if (stop.stop_requested()) {
             stats.stopped = true;
@@ -324,10 +489,27 @@ EpochStats MultVae::trainEpoch(const CsrMatrix& train, int epoch, const BatchCal
         const std::uint64_t noise = mixSeed(im.seed, 0xBA7C4, static_cast<std::uint64_t>(im.updates));
         pass.batch = nn::makeBatch(train, order.data(), begin, end, im.dropout, noise);
         const double beta = im.beta();
-        im.forward(pass, true, noise);
-        const LossTerms t = im.lossAndBackward(pass, beta, true);
+        const bool lazy = im.lazyInput();
+        prof.lap(0);
+        if (lazy) {
+            // Rows of the first layer read by this batch must be current before the forward.
+            im.inputRows(pass.batch, im.readRows);
+            im.adam.catchUp(im.enc[0], &im.readRows, im.updates, 0.0f);
+        }
+        prof.lap(1);
+        im.forward(pass, true, noise, true);
+        prof.lap(2);
+        const LossTerms t = im.lossAndBackward(pass, beta, true, im.updates + 1);
+        prof.lap(3);
         ++im.updates;
-        for (nn::Dense* l : im.layers()) im.adam.step(*l, im.updates, 2.0f * im.l2);
+        for (nn::Dense* l : im.layers()) {
+            if (l == &im.dec.back()) continue;  // updated inside its backward pass
+            if (l == &im.enc[0] && lazy)
+                im.adam.stepLazy(*l, im.touched, im.updates, 0.0f);
+            else
+                im.adam.step(*l, im.updates, 2.0f * im.l2);
+        }
+        prof.lap(4);
         stats.mean.loss += t.loss;
         stats.mean.recon += t.recon;
         stats.mean.kl += t.kl;
@@ -343,6 +525,9 @@ EpochStats MultVae::trainEpoch(const CsrMatrix& train, int epoch, const BatchCal
         stats.mean.kl /= n;
         stats.mean.penalty /= n;
     }
+    if (im.lazyInput()) im.adam.catchUp(im.enc[0], nullptr, im.updates, 0.0f);
+    prof.lap(5);
+    prof.report(info().id, epoch, {"batch", "catch-up", "forward", "loss+backward", "adam", "flush"});
     stats.updates = im.updates;
     return stats;
 }
@@ -438,7 +623,7 @@ LossTerms MultVae::batchLoss(const CsrMatrix& rows, std::int64_t begin, std::int
     auto& im = *m_impl;
     Impl::Pass pass;
     pass.batch = nn::makeBatch(rows, nullptr, begin, end, training ? im.dropout : 0.0f, noiseSeed);
-    im.forward(pass, training, noiseSeed);
+    im.forward(pass, training, noiseSeed, true);
     // lossAndBackward writes gradients into the layers: the const_cast is confined to this
     // test hook, which leaves parameters untouched.
     auto& mut = const_cast<Impl&>(im);

@@ -6,8 +6,8 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_scheduler_observer.h>
 
-#include "fastmath.h"
 #include "kernels/kernels.h"
 
 namespace vaecf::core::nn {
@@ -33,6 +33,77 @@ void Dense::initXavier(Rng& rng) {
         x = static_cast<float>(0.001 * v);
     }
 }
+
+void Adam::ensure(std::int64_t upTo) const {
+    while (static_cast<std::int64_t>(m_stepSize.size()) < upTo) {
+        float a, b;
+        kernels::adamConstants(lr, beta1, beta2, static_cast<std::int64_t>(m_stepSize.size()) + 1,
+                               &a, &b);
+        m_stepSize.push_back(a);
+        m_invSqrtBc2.push_back(b);
+    }
+}
+
+const float* Adam::stepSizes(std::int64_t upTo) const {
+    ensure(upTo);
+    return m_stepSize.data();
+}
+
+const float* Adam::invSqrtBc2s(std::int64_t upTo) const {
+    ensure(upTo);
+    return m_invSqrtBc2.data();
+}
+
+void Adam::stepBias(Dense& layer, std::int64_t t) const {
+    kernels::adamStep(layer.b.data(), layer.mb.data(), layer.vb.data(), layer.gb.data(),
+                      static_cast<std::int64_t>(layer.b.size()), lr, beta1, beta2, eps, 0.0f, t);
+}
+
+void Adam::catchUp(Dense& layer, const std::vector<std::int32_t>* rows, std::int64_t t,
+                   float weightDecay) const {
+    ensure(t);
+    const std::int64_t n = rows ? static_cast<std::int64_t>(rows->size()) : layer.in;
+    const std::int64_t H = layer.out;
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, 16), [&](const auto& range) {
+        for (std::int64_t k = range.begin(); k < range.end(); ++k) {
+            const std::int64_t r = rows ? (*rows)[k] : k;
+            const std::int64_t from = layer.rowStep[r];
+            if (from >= t) continue;
+            kernels::adamSteps(layer.W.data() + r * H, layer.mW.data() + r * H,
+                               layer.vW.data() + r * H, nullptr, H, m_stepSize.data() + from,
+                               m_invSqrtBc2.data() + from, t - from, beta1, beta2, eps,
+                               weightDecay);
+            layer.rowStep[r] = t;
+        }
+    });
+}
+
+void Adam::stepLazy(Dense& layer, const std::vector<std::int32_t>& rows, std::int64_t t,
+                    float weightDecay) const {
+    ensure(t);
+    const std::int64_t H = layer.out;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows.size(), 16), [&](const auto& range) {
+        for (std::size_t k = range.begin(); k < range.end(); ++k) {
+            const std::int64_t r = rows[k];
+            const std::int64_t from = layer.rowStep[r];
+            kernels::adamSteps(layer.W.data() + r * H, layer.mW.data() + r * H,
+                               layer.vW.data() + r * H, layer.gW.data() + r * H, H,
+                               m_stepSize.data() + from, m_invSqrtBc2.data() + from, t - from,
+                               beta1, beta2, eps, weightDecay);
+            layer.rowStep[r] = t;
+        }
+    });
+    stepBias(layer, t);
+}
+
+FlushDenormalsObserver::FlushDenormalsObserver(tbb::task_arena& arena)
+    : tbb::task_scheduler_observer(arena) {
+    observe(true);
+}
+
+FlushDenormalsObserver::~FlushDenormalsObserver() { observe(false); }
+
+void FlushDenormalsObserver::on_scheduler_entry(bool) { kernels::setFlushDenormals(); }
 
 void Adam::step(Dense& layer, std::int64_t t, float weightDecay) const {
     kernels::adamStep(layer.W.data(), layer.mW.data(), layer.vW.data(), layer.gW.data(),
@@ -186,61 +257,6 @@ void colSum(const float* a, std::int64_t B, std::int64_t N, float* out) {
             }
         }
     });
-}
-
-namespace {
-
-float rowMax(const float* l, std::int64_t N) {
-    float m[8];
-    std::fill(m, m + 8, -INFINITY);
-    std::int64_t i = 0;
-    for (; i + 8 <= N; i += 8)
-        for (int k = 0; k < 8; ++k) m[k] = l[i + k] > m[k] ? l[i + k] : m[k];
-    float r = -INFINITY;
-    for (; i < N; ++i) r = l[i] > r ? l[i] : r;
-    for (float v : m) r = v > r ? v : r;
-    return r;
-}
-
-// Σ exp(l - shift), in 16 float lanes then summed in double.
-double sumExp(const float* l, std::int64_t N, float shift) {
-    float s[16] = {};
-    std::int64_t i = 0;
-    for (; i + 16 <= N; i += 16)
-        for (int k = 0; k < 16; ++k) s[k] += fastExp(l[i + k] - shift);
-    double total = 0;
-    for (; i < N; ++i) total += fastExp(l[i] - shift);
-    for (float v : s) total += v;
-    return total;
-}
-
-}  // namespace
-
-double multinomialNll(float* logits, const SparseBatch& batch, std::int64_t N, bool grad,
-                      float scale, std::vector<double>* perRow) {
-    std::vector<double> nll(static_cast<std::size_t>(batch.rows));
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, batch.rows, 4), [&](const auto& range) {
-        for (std::int64_t r = range.begin(); r < range.end(); ++r) {
-            float* l = logits + r * N;
-            const float mx = rowMax(l, N);
-            const double lse = mx + std::log(sumExp(l, N, mx));
-            double dot = 0;
-            for (std::int64_t k = batch.ptr[r]; k < batch.ptr[r + 1]; ++k)
-                dot += static_cast<double>(batch.raw[k]) * l[batch.idx[k]];
-            const double n = batch.count[r];
-            nll[r] = n * lse - dot;
-            if (!grad) continue;
-            const float f = static_cast<float>(n) * scale;
-            const float lsef = static_cast<float>(lse);
-            for (std::int64_t i = 0; i < N; ++i) l[i] = f * fastExp(l[i] - lsef);
-            for (std::int64_t k = batch.ptr[r]; k < batch.ptr[r + 1]; ++k)
-                l[batch.idx[k]] -= scale * batch.raw[k];
-        }
-    });
-    double total = 0;
-    for (double v : nll) total += v;
-    if (perRow) *perRow = std::move(nll);
-    return total;
 }
 
 Tensor toTensor(const std::vector<float>& v, std::int64_t rows, std::int64_t cols) {

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
+
 #include "vaecf/csr.h"
 #include "vaecf/model.h"
 #include "vaecf/rng.h"
@@ -18,15 +21,46 @@ struct Dense {
     std::string name;
     std::int64_t in = 0, out = 0;
     std::vector<float> W, b, gW, gb, mW, vW, mb, vb;
+    // Lazy Adam (sparse-input layers): the step each row of W is updated to. Empty when the
+    // layer is updated densely.
+    std::vector<std::int64_t> rowStep;
     void allocate(std::int64_t fanIn, std::int64_t fanOut);
     // Xavier-uniform weights, N(0, 0.001²) truncated at 2σ biases (the notebook's init).
     void initXavier(Rng& rng);
 };
 
 // Adam with PyTorch's semantics, step t >= 1; weightDecay applies to W only.
+//
+// Lazy rows: a sparse-input layer's W rows get a zero gradient at most steps. Instead of
+// streaming all of W, m and v through memory every step, such rows are caught up (the skipped
+// zero-gradient steps replayed in registers) just before they are read or updated; the
+// result is bitwise the same as updating every row every step.
 struct Adam {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
     void step(Dense& layer, std::int64_t t, float weightDecay) const;
+    void stepBias(Dense& layer, std::int64_t t) const;
+    // Brings `rows` (all rows when null) of a lazy layer up to step t with zero gradients.
+    void catchUp(Dense& layer, const std::vector<std::int32_t>* rows, std::int64_t t,
+                 float weightDecay) const;
+    // Step t for the rows that have a gradient (catching them up first); other rows lag.
+    void stepLazy(Dense& layer, const std::vector<std::int32_t>& rows, std::int64_t t,
+                  float weightDecay) const;
+    // Constants of step t (stepSize, invSqrtBc2), cached.
+    const float* stepSizes(std::int64_t upTo) const;
+    const float* invSqrtBc2s(std::int64_t upTo) const;
+
+private:
+    void ensure(std::int64_t upTo) const;
+    mutable std::vector<float> m_stepSize, m_invSqrtBc2;  // index t - 1
+};
+
+// Sets FTZ/DAZ (flush denormals to zero) on every thread that enters `arena` while alive.
+// Tiny Adam moments would otherwise slow some CPUs by orders of magnitude.
+class FlushDenormalsObserver : public tbb::task_scheduler_observer {
+public:
+    explicit FlushDenormalsObserver(tbb::task_arena& arena);
+    ~FlushDenormalsObserver() override;
+    void on_scheduler_entry(bool worker) override;
 };
 
 // A batch of user rows as the first layer reads it: CSR of the rows with the input values
@@ -64,12 +98,6 @@ void tanhInPlace(float* a, std::int64_t n);
 void tanhBackward(const float* h, float* d, std::int64_t n);
 // Column sums of a B x N row-major matrix into out (N), deterministic.
 void colSum(const float* a, std::int64_t B, std::int64_t N, float* out);
-
-// Multinomial likelihood on logits (B x N) for the batch's raw rows:
-// returns Σ_u [n_u · logsumexp(l_u) - Σ_i x_ui l_ui] (the summed negative log-likelihood).
-// When grad is true, overwrites logits with scale · (n_u softmax(l_u) - x_u).
-double multinomialNll(float* logits, const SparseBatch& batch, std::int64_t N, bool grad,
-                      float scale, std::vector<double>* perRow = nullptr);
 
 // Tensor helpers for state().
 Tensor toTensor(const std::vector<float>& v, std::int64_t rows, std::int64_t cols);

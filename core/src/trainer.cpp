@@ -9,6 +9,8 @@
 
 #include <tbb/task_arena.h>
 
+#include "kernels/kernels.h"
+#include "nn.h"
 #include "vaecf/error.h"
 
 namespace vaecf::core {
@@ -69,6 +71,7 @@ struct Trainer::Impl {
     int totalEpochs = 0;
     int threads = 1;
     std::unique_ptr<tbb::task_arena> arena;
+    std::unique_ptr<nn::FlushDenormalsObserver> ftz;
     std::vector<EpochReport> history;
     int bestEpoch = 0;
     double bestValue = -INFINITY;
@@ -94,7 +97,12 @@ Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOp
     if (im.options.selectBy.empty())
         im.options.selectBy = "ndcg@" + std::to_string(im.options.metrics.ndcgK);
     im.arena = std::make_unique<tbb::task_arena>(im.threads);
-    im.arena->execute([&] { im.model->initialize(split.train, options.seed); });
+    im.arena->initialize();
+    im.ftz = std::make_unique<nn::FlushDenormalsObserver>(*im.arena);
+    im.arena->execute([&] {
+        kernels::setFlushDenormals();
+        im.model->initialize(split.train, options.seed);
+    });
 }
 
 Trainer::~Trainer() = default;
@@ -106,7 +114,10 @@ EpochReport Trainer::runEpoch(std::stop_token stop, const BatchCallback& onBatch
     rep.epoch = epochsRun() + 1;
     const auto t0 = std::chrono::steady_clock::now();
     EpochStats st;
-    im.arena->execute([&] { st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop); });
+    im.arena->execute([&] {
+        kernels::setFlushDenormals();
+        st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop);
+    });
     rep.trainSeconds = seconds(t0);
     rep.train = st.mean;
     rep.batches = st.batches;

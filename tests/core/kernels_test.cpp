@@ -3,6 +3,7 @@
 // every instruction set this CPU runs, all transpose combinations, odd sizes, strides,
 // alpha/beta variants and NaN garbage under beta = 0; bitwise equality across thread
 // counts; adamStep against a scalar double reference.
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -356,6 +357,82 @@ private slots:
             ws.push_back(std::move(w));
         }
         QVERIFY(std::memcmp(ws[0].data(), ws[1].data(), std::size_t(n) * sizeof(float)) == 0);
+    }
+
+    // Lazy Adam: replaying zero-gradient steps in registers and then one step with a gradient
+    // must give the same bits as stepping densely every time.
+    void adamStepsEqualsDenseStepsBitwise() {
+        for (k::Isa isa : supportedIsas()) {
+            k::forceIsa(isa);
+            for (float wd : {0.0f, 0.01f}) {
+                const i64 n = 37;
+                std::mt19937 rng(5);
+                std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+                std::vector<float> w(n), m(n), v(n), g(n), zero(n, 0.0f);
+                for (i64 i = 0; i < n; ++i) {
+                    w[i] = d(rng);
+                    m[i] = 0.1f * d(rng);
+                    v[i] = 0.01f * std::abs(d(rng));
+                    g[i] = d(rng);
+                }
+                auto w2 = w, m2 = m, v2 = v;
+                const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+                // Dense: steps 4..9 with zero gradient, step 10 with g.
+                for (std::int64_t t = 4; t <= 10; ++t)
+                    k::adamStep(w.data(), m.data(), v.data(), t == 10 ? g.data() : zero.data(), n,
+                                lr, b1, b2, eps, wd, t);
+                std::vector<float> ss, ib;
+                for (std::int64_t t = 4; t <= 10; ++t) {
+                    float a, b;
+                    k::adamConstants(lr, b1, b2, t, &a, &b);
+                    ss.push_back(a);
+                    ib.push_back(b);
+                }
+                k::adamSteps(w2.data(), m2.data(), v2.data(), g.data(), n, ss.data(), ib.data(), 7,
+                             b1, b2, eps, wd);
+                QVERIFY(std::memcmp(w.data(), w2.data(), n * sizeof(float)) == 0);
+                QVERIFY(std::memcmp(m.data(), m2.data(), n * sizeof(float)) == 0);
+                QVERIFY(std::memcmp(v.data(), v2.data(), n * sizeof(float)) == 0);
+                // adamStepSerial is the same step as adamStep.
+                auto w3 = w, m3 = m, v3 = v;
+                k::adamStep(w.data(), m.data(), v.data(), g.data(), n, lr, b1, b2, eps, wd, 11);
+                float a, b;
+                k::adamConstants(lr, b1, b2, 11, &a, &b);
+                k::adamStepSerial(w3.data(), m3.data(), v3.data(), g.data(), n, a, b, b1, b2, eps, wd);
+                QVERIFY(std::memcmp(w.data(), w3.data(), n * sizeof(float)) == 0);
+            }
+        }
+    }
+
+    // sgemmStrips: same product as sgemm, every strip seen once with the announced width, for
+    // 1 and 2 threads.
+    void stripEpilogueSeesEachStripOnce() {
+        const i64 M = 37, N = 1001, K = 45;
+        std::mt19937 rng(9);
+        std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+        std::vector<float> A(M * K), B(K * N);
+        for (auto& x : A) x = d(rng);
+        for (auto& x : B) x = d(rng);
+        std::vector<float> ref(M * N);
+        k::sgemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, ref.data(), N);
+        for (int threads : {1, 2}) {
+            tbb::task_arena arena(threads);
+            arena.execute([&] {
+                std::vector<float> C(M * N, 7.0f);
+                std::vector<std::atomic<int>> seen(N);
+                const i64 width = k::sgemmStripWidth(N);
+                k::sgemmStrips(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f,
+                               C.data(), N, [&](i64 j0, i64 j1) {
+                    QVERIFY(j0 % width == 0 && (j1 - j0 == width || j1 == N));
+                    for (i64 j = j0; j < j1; ++j) {
+                        seen[j]++;
+                        for (i64 i = 0; i < M; ++i) QCOMPARE(C[i * N + j], ref[i * N + j]);
+                    }
+                });
+                for (i64 j = 0; j < N; ++j) QCOMPARE(seen[j].load(), 1);
+                QVERIFY(std::memcmp(C.data(), ref.data(), C.size() * sizeof(float)) == 0);
+            });
+        }
     }
 };
 

@@ -162,7 +162,7 @@ constexpr double kSerialFlops = 4.0e6;
 
 void gemmDriver(const IsaKernels& t, bool transA, bool transB, i64 M, i64 N, i64 K, float alpha,
                 const float* A, i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc,
-                SharedBuffers& shared) {
+                SharedBuffers& shared, const StripFn* onStrip = nullptr) {
     const i64 mr = t.mr, nr = t.nr;
     const i64 kc = ceilDiv(K, ceilDiv(K, t.kcMax));  // depth block, fixed by K and the ISA
     const i64 nkb = ceilDiv(K, kc);
@@ -171,10 +171,12 @@ void gemmDriver(const IsaKernels& t, bool transA, bool transB, i64 M, i64 N, i64
                           tbb::this_task_arena::max_concurrency() > 1;
     const int threads = parallel ? tbb::this_task_arena::max_concurrency() : 1;
 
-    // Depth blocks per super-block.
-    const i64 kbPerSuper = std::clamp<i64>(kSharedALimit / (Mpad * kc), 1, nkb);
+    // Depth blocks per super-block. With a strip epilogue: all of K in one super-block and
+    // full-height strips of a fixed width, so each task finishes its strip.
+    const i64 kbPerSuper =
+        onStrip ? nkb : std::clamp<i64>(kSharedALimit / (Mpad * kc), 1, nkb);
     const i64 superDepth = kbPerSuper * kc;
-    const bool bShared = Npad * std::min(superDepth, K) <= kSharedBLimit;
+    const bool bShared = !onStrip && Npad * std::min(superDepth, K) <= kSharedBLimit;
 
     float* Apack = shared.a.get(std::size_t(Mpad * std::min(superDepth, K)));
     float* Bpack = bShared ? shared.b.get(std::size_t(Npad * std::min(superDepth, K))) : nullptr;
@@ -242,6 +244,7 @@ void gemmDriver(const IsaKernels& t, bool transA, bool transB, i64 M, i64 N, i64
                             C + ic * ldc + j0, ldc, alpha, b, t.bOuter);
                 }
             }
+            if (onStrip && k1 == K) (*onStrip)(j0, j1);
         });
     }
 }
@@ -289,14 +292,82 @@ void sgemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_
     }
 }
 
+std::int64_t sgemmStripWidth(std::int64_t N) {
+    const IsaKernels& t = kernelsFor(activeIsa());
+    return std::max<i64>(1, balancedPart(std::max<i64>(N, 1), t.ntMax, t.nr));
+}
+
+void sgemmStrips(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K,
+                 float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
+                 float beta, float* C, std::int64_t ldc, const StripFn& onStrip) {
+    if (M <= 0 || N <= 0) return;
+    const IsaKernels& t = kernelsFor(activeIsa());
+    const i64 width = sgemmStripWidth(N);
+    const bool fits = roundUp(M, t.mr) * K <= 8 * kSharedALimit;
+    if (K <= 0 || alpha == 0.0f || !fits || tlsShared.busy) {
+        // Plain product, then the epilogue over the same fixed strips.
+        sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        forEachTask(ceilDiv(N, width), tbb::this_task_arena::max_concurrency() > 1, [&](i64 s) {
+            onStrip(s * width, std::min(N, (s + 1) * width));
+        });
+        return;
+    }
+    tlsShared.busy = true;
+    try {
+        gemmDriver(t, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, tlsShared,
+                   &onStrip);
+    } catch (...) {
+        tlsShared.busy = false;
+        throw;
+    }
+    tlsShared.busy = false;
+}
+
+void adamConstants(float lr, float b1, float b2, std::int64_t step, float* stepSize,
+                   float* invSqrtBc2) {
+    const double bc1 = 1.0 - std::pow(double(b1), double(step));
+    const double bc2 = 1.0 - std::pow(double(b2), double(step));
+    *stepSize = float(double(lr) / bc1);
+    *invSqrtBc2 = float(1.0 / std::sqrt(bc2));
+}
+
+void adamStepSerial(float* w, float* m, float* v, const float* g, std::int64_t n, float stepSize,
+                    float invSqrtBc2, float b1, float b2, float eps, float weightDecay) {
+    if (n <= 0) return;
+    kernelsFor(activeIsa()).adam(w, m, v, g, n, stepSize, b1, b2, eps, weightDecay, invSqrtBc2);
+}
+
+void adamSteps(float* w, float* m, float* v, const float* g, std::int64_t n,
+               const float* stepSizes, const float* invSqrtBc2s, std::int64_t steps, float b1,
+               float b2, float eps, float weightDecay) {
+    if (n <= 0 || steps <= 0) return;
+    kernelsFor(activeIsa()).adamSteps(w, m, v, g, n, stepSizes, invSqrtBc2s, steps, b1, b2, eps,
+                                      weightDecay);
+}
+
+float rowMax(const float* x, std::int64_t n) { return kernelsFor(activeIsa()).maxf(x, n); }
+
+double expShiftSum(float* x, std::int64_t n, float shift) {
+    return kernelsFor(activeIsa()).expShiftSum(x, n, shift);
+}
+
+void scale(float* x, std::int64_t n, float f) { kernelsFor(activeIsa()).scalef(x, n, f); }
+
+void setFlushDenormals() {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned csr;
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+    csr |= 0x8040u;  // FTZ (bit 15) and DAZ (bit 6)
+    __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#endif
+}
+
 void adamStep(float* w, float* m, float* v, const float* g, std::int64_t n, float lr, float b1,
               float b2, float eps, float weightDecay, std::int64_t step) {
     if (n <= 0) return;
     const IsaKernels& t = kernelsFor(activeIsa());
-    const double bc1 = 1.0 - std::pow(double(b1), double(step));
-    const double bc2 = 1.0 - std::pow(double(b2), double(step));
-    const float stepSize = float(double(lr) / bc1);
-    const float invSqrtBc2 = float(1.0 / std::sqrt(bc2));
+    float stepSize, invSqrtBc2;
+    adamConstants(lr, b1, b2, step, &stepSize, &invSqrtBc2);
     // Fixed chunks (multiples of 64 floats), so every element takes the same path whatever
     // the thread count.
     constexpr i64 chunk = i64{1} << 15;

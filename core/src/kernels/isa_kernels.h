@@ -39,6 +39,13 @@ struct IsaKernels {
     // 1 / sqrt(1 - b2^t).
     void (*adam)(float* w, float* m, float* v, const float* g, std::int64_t n, float stepSize,
                  float b1, float b2, float eps, float weightDecay, float invSqrtBc2);
+    // `steps` Adam steps in registers, zero gradient but in the last step (g; null: zero).
+    void (*adamSteps)(float* w, float* m, float* v, const float* g, std::int64_t n,
+                      const float* stepSizes, const float* invSqrtBc2s, std::int64_t steps,
+                      float b1, float b2, float eps, float weightDecay);
+    float (*maxf)(const float* x, std::int64_t n);
+    double (*expShiftSum)(float* x, std::int64_t n, float shift);
+    void (*scalef)(float* x, std::int64_t n, float f);
 };
 
 namespace generic {

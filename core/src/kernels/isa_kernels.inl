@@ -37,6 +37,13 @@ inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
 inline vf vsqrt(vf a) { return _mm512_sqrt_ps(a); }
+inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+inline vf vmin(vf a, vf b) { return _mm512_min_ps(a, b); }
+// 2^n for integral n in [-126, 127].
+inline vf vpow2i(vf n) {
+    return _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
 inline void prefetchL1(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 #elif VAECF_KLEVEL == 1
 using vf = __m256;
@@ -55,6 +62,12 @@ inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
 inline vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
+inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
+inline vf vpow2i(vf n) {
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
 inline void prefetchL1(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 #elif defined(__SSE2__)
 using vf = __m128;
@@ -73,6 +86,12 @@ inline vf vsub(vf a, vf b) { return _mm_sub_ps(a, b); }
 inline vf vmul(vf a, vf b) { return _mm_mul_ps(a, b); }
 inline vf vdiv(vf a, vf b) { return _mm_div_ps(a, b); }
 inline vf vsqrt(vf a) { return _mm_sqrt_ps(a); }
+inline vf vmax(vf a, vf b) { return _mm_max_ps(a, b); }
+inline vf vmin(vf a, vf b) { return _mm_min_ps(a, b); }
+inline vf vpow2i(vf n) {
+    return _mm_castsi128_ps(
+        _mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23));
+}
 inline void prefetchL1(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 #else
 // Portable scalar fallback (non-x86 builds).
@@ -92,8 +111,34 @@ inline vf vsub(vf a, vf b) { return a - b; }
 inline vf vmul(vf a, vf b) { return a * b; }
 inline vf vdiv(vf a, vf b) { return a / b; }
 inline vf vsqrt(vf a) { return __builtin_sqrtf(a); }
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+inline vf vmin(vf a, vf b) { return a < b ? a : b; }
+inline vf vpow2i(vf n) {
+    const std::int32_t e = (static_cast<std::int32_t>(n) + 127) << 23;
+    float f;
+    __builtin_memcpy(&f, &e, sizeof f);
+    return f;
+}
 inline void prefetchL1(const void*) {}
 #endif
+
+// exp(x) with Cephes' expf polynomial (relative error below 2 ulp on [-87, 88]); inputs are
+// clamped to that range.
+inline vf vexp(vf x) {
+    x = vmin(vmax(x, vset1(-87.0f)), vset1(88.0f));
+    const vf magic = vset1(12582912.0f);  // 1.5 * 2^23: rounds to the nearest integer
+    const vf n = vsub(vfma(x, vset1(1.44269504088896341f), magic), magic);
+    vf r = vsub(x, vmul(n, vset1(0.693359375f)));
+    r = vsub(r, vmul(n, vset1(-2.12194440e-4f)));
+    vf p = vset1(1.9875691500e-4f);
+    p = vfma(p, r, vset1(1.3981999507e-3f));
+    p = vfma(p, r, vset1(8.3334519073e-3f));
+    p = vfma(p, r, vset1(4.1665795894e-2f));
+    p = vfma(p, r, vset1(1.6666665459e-1f));
+    p = vfma(p, r, vset1(5.0000001201e-1f));
+    const vf y = vadd(vfma(vmul(p, r), r, r), vset1(1.0f));
+    return vmul(y, vpow2i(n));
+}
 
 constexpr int NR = NV * W;
 
@@ -349,8 +394,93 @@ void adam(float* w, float* m, float* v, const float* g, i64 n, float stepSize, f
     }
 }
 
+// `steps` consecutive Adam steps over n elements in registers: the gradient is zero in all
+// but the last step, which uses g (nullptr: zero as well). Per step the arithmetic is that of
+// adam() with a zero gradient vector, so a lazily caught-up row ends bitwise equal to one
+// updated densely every step.
+void adamSteps(float* w, float* m, float* v, const float* g, i64 n, const float* stepSizes,
+               const float* invSqrtBc2s, i64 steps, float b1, float b2, float eps,
+               float weightDecay) {
+    const vf vb1 = vset1(b1), vc1 = vset1(1.0f - b1);
+    const vf vb2 = vset1(b2), vc2 = vset1(1.0f - b2), veps = vset1(eps);
+    const vf vwd = vset1(weightDecay);
+    alignas(64) float zero[W] = {};
+    alignas(64) float tw[W], tm[W], tv[W], tg[W];
+    for (i64 i = 0; i < n; i += W) {
+        const i64 r = n - i < W ? n - i : W;
+        for (i64 j = 0; j < W; ++j) {
+            const bool in = j < r;
+            tw[j] = in ? w[i + j] : 0.0f;
+            tm[j] = in ? m[i + j] : 0.0f;
+            tv[j] = in ? v[i + j] : 0.0f;
+            tg[j] = in && g ? g[i + j] : 0.0f;
+        }
+        for (i64 s = 0; s < steps; ++s) {
+            const float* gs = s + 1 == steps ? tg : zero;
+            adamVec(tw, tm, tv, gs, vset1(stepSizes[s]), vb1, vc1, vb2, vc2, veps, vwd,
+                    vset1(invSqrtBc2s[s]));
+        }
+        for (i64 j = 0; j < r; ++j) {
+            w[i + j] = tw[j];
+            m[i + j] = tm[j];
+            v[i + j] = tv[j];
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Row helpers of the softmax: max, exp in place with its sum, scaling.
+
+float maxf(const float* x, i64 n) {
+    alignas(64) float lanes[W];
+    vf m = vset1(-__builtin_inff());
+    i64 i = 0;
+    for (; i + W <= n; i += W) m = vmax(m, vload(x + i));
+    vstore(lanes, m);
+    float r = -__builtin_inff();
+    for (int k = 0; k < W; ++k) r = lanes[k] > r ? lanes[k] : r;
+    for (; i < n; ++i) r = x[i] > r ? x[i] : r;
+    return r;
+}
+
+double expShiftSum(float* x, i64 n, float shift) {
+    const vf vs = vset1(shift);
+    vf a0 = vzero(), a1 = vzero();
+    i64 i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        const vf e0 = vexp(vsub(vload(x + i), vs));
+        const vf e1 = vexp(vsub(vload(x + i + W), vs));
+        vstore(x + i, e0);
+        vstore(x + i + W, e1);
+        a0 = vadd(a0, e0);
+        a1 = vadd(a1, e1);
+    }
+    alignas(64) float lanes[W], tail[W];
+    vstore(lanes, vadd(a0, a1));
+    double total = 0;
+    for (int k = 0; k < W; ++k) total += lanes[k];
+    for (; i < n; i += W) {
+        const i64 r = n - i < W ? n - i : W;
+        for (i64 j = 0; j < W; ++j) tail[j] = j < r ? x[i + j] : shift;
+        vstore(tail, vexp(vsub(vload(tail), vs)));
+        for (i64 j = 0; j < r; ++j) {
+            x[i + j] = tail[j];
+            total += tail[j];
+        }
+    }
+    return total;
+}
+
+void scalef(float* x, i64 n, float f) {
+    const vf vf_ = vset1(f);
+    i64 i = 0;
+    for (; i + W <= n; i += W) vstore(x + i, vmul(vload(x + i), vf_));
+    for (; i < n; ++i) x[i] *= f;
+}
+
 constexpr IsaKernels kTable{
-    VAECF_KNAME, MR, NR, KC, MC, NT, BOUTER, &packA, &packB, &macro, &adam,
+    VAECF_KNAME, MR, NR, KC, MC, NT, BOUTER, &packA, &packB, &macro, &adam, &adamSteps,
+    &maxf, &expShiftSum, &scalef,
 };
 
 }  // namespace
