@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// The vaecf command line end to end on the demo dataset and tiny files: every subcommand,
+// the files it writes, and the messages of bad input.
+#include <fstream>
+
+#include <QProcess>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+Run runCli(const QStringList& args) {
+    QProcess p;
+    p.start(VAECF_CLI_PATH, args);
+    p.waitForFinished(300000);
+    Run r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+std::string readAll(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int lineCount(const std::filesystem::path& p) {
+    const std::string s = readAll(p);
+    return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// A small demo dataset and a small model, so the whole file runs in seconds.
+const QStringList kDemo{"demo", "--demo-users", "400", "--demo-items", "120", "--demo-clusters", "4"};
+const QStringList kSmall{"--set", "hidden_dims=32", "--set", "latent_dim=8", "--set", "batch_size=64"};
+
+}  // namespace
+
+class CliTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void versionAndHelp() {
+        const Run v = runCli({"--version"});
+        QCOMPARE(v.code, 0);
+        QVERIFY(v.out.contains("vaecf 0.1.0"));
+        const Run h = runCli({"train", "--help"});
+        QCOMPARE(h.code, 0);
+        // --help lists every model's hyperparameters from the models' own descriptions.
+        QVERIFY(h.out.contains("anneal_cap (β_max) = 0.2"));
+        QVERIFY(h.out.contains("mult-dae"));
+        const Run none = runCli({});
+        QCOMPARE(none.code, 2);
+    }
+
+    void prepareExportsASplitThatLoadsBackIdentically() {
+        vaecf::test::TempDir dir;
+        const QString out = QString::fromStdString((dir / "split").string());
+        const Run a = runCli(QStringList{"prepare"} + kDemo + QStringList{"--export", out});
+        QCOMPARE(a.code, 0);
+        QVERIFY2(a.out.contains("split:"), qPrintable(a.out));
+        for (const char* f : {"train.csv", "validation_tr.csv", "validation_te.csv", "test_tr.csv",
+                              "test_te.csv", "unique_sid.txt", "unique_uid.txt"})
+            QVERIFY(std::filesystem::exists(dir / "split" / f));
+        const auto fp = [](const QString& s) {
+            const int i = s.indexOf("fingerprint: ");
+            return s.mid(i + 13, 16);
+        };
+        const Run b = runCli({"prepare", out});
+        QCOMPARE(b.code, 0);
+        QCOMPARE(fp(b.out), fp(a.out));
+    }
+
+    void trainEvaluateRecommendEmbed() {
+        vaecf::test::TempDir dir;
+        const QString model = QString::fromStdString((dir / "m.vaecf").string());
+        const Run t = runCli(QStringList{"train"} + kDemo + kSmall +
+                            QStringList{"--epochs", "3", "--seed", "5", "-o", model, "-q"});
+        QCOMPARE(t.code, 0);
+        QVERIFY2(t.out.contains("epoch 3/3"), qPrintable(t.out + t.err));
+        QVERIFY(t.out.contains("test @ best epoch"));
+        QVERIFY(std::filesystem::exists(dir / "m.vaecf"));
+        const auto rec = nlohmann::json::parse(readAll(dir / "m.run.json"));
+        QCOMPARE(rec["model"].get<std::string>(), std::string("mult-vae"));
+        QCOMPARE(rec["seed"].get<int>(), 5);
+        QCOMPARE(rec["epochs"].size(), std::size_t(3));
+        QVERIFY(rec["test"]["ndcg@100"].get<double>() > 0.0);
+        QVERIFY(rec["epochs"][0].contains("validation"));
+        QCOMPARE(lineCount(dir / "m.run.csv"), 4);  // header + 3 epochs
+
+        const Run e = runCli(QStringList{"evaluate", model} + kDemo);
+        QCOMPARE(e.code, 0);
+        QVERIFY(e.out.contains("ndcg@100"));
+        // The same split evaluates to the test metrics recorded at training time.
+        const double recorded = rec["test"]["ndcg@100"].get<double>();
+        QVERIFY2(e.out.contains(QString::number(recorded, 'f', 4)), qPrintable(e.out));
+
+        // A brand-new user given by item ids: the items themselves are not recommended.
+        vaecf::test::TempDir sdir;
+        const QString split = QString::fromStdString((sdir / "s").string());
+        QCOMPARE(runCli(QStringList{"prepare"} + kDemo + QStringList{"--export", split}).code, 0);
+        std::ifstream sid(sdir / "s" / "unique_sid.txt");
+        std::string i0, i1;
+        sid >> i0 >> i1;
+        const Run r = runCli({"recommend", model, "--items", QString::fromStdString(i0 + "," + i1),
+                             "-n", "5"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.startsWith("new user: 2 known items"));
+        QCOMPARE(r.out.count('\n'), 6);
+        QVERIFY(!r.out.contains("[" + QString::fromStdString(i0) + "]"));
+        // By title (the demo items have readable titles).
+        const int open = r.out.indexOf("1. ") + 3;
+        const QString title = r.out.mid(open, r.out.indexOf(" [", open) - open);
+        const Run rt = runCli({"recommend", model, "--titles", title, "-n", "3"});
+        QCOMPARE(rt.code, 0);
+        QVERIFY(rt.out.startsWith("new user: 1 known items"));
+        QVERIFY(!rt.out.contains(title + " ["));
+        // Users of the dataset by id.
+        const Run ru = runCli(QStringList{"recommend", model, "--data"} + kDemo +
+                             QStringList{"--user", "17", "-n", "4"});
+        QVERIFY2(ru.code == 0, qPrintable(ru.err));
+        QVERIFY(ru.out.startsWith("user 17:"));
+
+        const QString emb = QString::fromStdString((dir / "emb").string());
+        const Run em = runCli(QStringList{"embed", model, "--data"} + kDemo + QStringList{"-o", emb});
+        QCOMPARE(em.code, 0);
+        const int users = lineCount(dir / "emb" / "vectors.tsv");
+        QVERIFY(users > 300);
+        QCOMPARE(lineCount(dir / "emb" / "metadata.tsv"), users + 1);  // with a header
+        QVERIFY(readAll(dir / "emb" / "metadata.tsv").rfind("user\tpart\tinteractions\tcluster\n", 0) == 0);
+        std::ifstream vec(dir / "emb" / "vectors.tsv");
+        std::string first;
+        std::getline(vec, first);
+        QCOMPARE(std::count(first.begin(), first.end(), '\t'), 7L);  // K = 8 columns
+        const Run ei = runCli({"embed", model, "--items", "-o", emb});
+        QCOMPARE(ei.code, 0);
+    }
+
+    void benchWritesTimings() {
+        vaecf::test::TempDir dir;
+        const QString js = QString::fromStdString((dir / "b.json").string());
+        const Run b = runCli(QStringList{"bench"} + kDemo + kSmall + QStringList{"--epochs", "2", "--json", js});
+        QCOMPARE(b.code, 0);
+        const auto j = nlohmann::json::parse(readAll(dir / "b.json"));
+        QCOMPARE(j["epoch_seconds"].size(), std::size_t(2));
+    }
+
+    void badInputNamesTheProblem() {
+        vaecf::test::TempDir dir;
+        const Run a = runCli(QStringList{"train"} + kDemo + QStringList{"--set", "latent_dim=0"});
+        QCOMPARE(a.code, 1);
+        QVERIFY2(a.err.contains("mult-vae: hyperparameter 'latent_dim' (K) must be in [1, 4096], got 0"),
+                 qPrintable(a.err));
+        const Run b = runCli(QStringList{"train"} + kDemo + QStringList{"--set", "hidden=600"});
+        QCOMPARE(b.code, 1);
+        QVERIFY(b.err.contains("--set hidden=600: mult-vae has no hyperparameter 'hidden'"));
+        const Run c = runCli({"train", QString::fromStdString((dir / "nope.csv").string())});
+        QCOMPARE(c.code, 1);
+        QVERIFY(c.err.contains("nope.csv: no such file or folder"));
+        const auto bad = vaecf::test::writeFile(dir / "ratings.csv",
+                                                "userId,movieId,rating,timestamp\n1,2,4.0,5\n1,3\n");
+        const Run d = runCli({"prepare", QString::fromStdString(bad.string())});
+        QCOMPARE(d.code, 1);
+        QVERIFY2(d.err.contains("ratings.csv:3:"), qPrintable(d.err));
+        const Run e = runCli({"train", "demo", "--model", "svd"});
+        QCOMPARE(e.code, 2);
+        const auto junk = vaecf::test::writeFile(dir / "junk.vaecf", "not a model");
+        const Run f = runCli({"evaluate", QString::fromStdString(junk.string()), "demo"});
+        QCOMPARE(f.code, 1);
+        QVERIFY(f.err.contains("not a VAE-CF Studio model file"));
+    }
+};
+
+QTEST_GUILESS_MAIN(CliTest)
+#include "cli_test.moc"
