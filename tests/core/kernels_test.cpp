@@ -136,7 +136,7 @@ bool checkGemm(const Problem& p, float alpha, float beta, bool exact, bool nanC,
 class KernelsTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void cleanup() { k::forceIsa(k::Isa::Avx512); }
 
     void isaSelection() {

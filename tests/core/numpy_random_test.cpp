@@ -18,7 +18,7 @@ using I64 = std::vector<std::int64_t>;
 class NumpyRandomTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void rawStream() {
         // np.random.RandomState(98765).randint(0, 2**32, 5, dtype=np.uint64)
         NumpyRandomState rs(98765);

@@ -76,7 +76,7 @@ std::vector<std::string> strings(std::initializer_list<const char*> list) {
 class PreprocessTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void defaultsLikeLiang() {
         // > 3.5 keeps u0: A B D, u1: A C, u2: D, u3: B C D; u4 has nothing left.
         PreprocessOptions o;

@@ -129,7 +129,7 @@ void writeMl100k(const fs::path& dir) {
 class ReadersTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void formatIdsListed() {
         const auto ids = formatIds();
         for (const char* id : {"auto", "ml100k", "ml1m", "mlcsv", "netflix", "msd", "lines",

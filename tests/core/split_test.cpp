@@ -234,7 +234,7 @@ std::vector<std::string> letters(const std::string& s) {
 class SplitTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void tinyNotebook() {
         InteractionOrder order;
         const Dataset d = tinyDataset(order);

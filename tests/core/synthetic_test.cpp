@@ -42,7 +42,7 @@ double overlap(const CsrMatrix& m, i64 a, i64 b) {
 class SyntheticTest : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void sizesAndMetadata() {
         const auto t0 = std::chrono::steady_clock::now();
         const DemoDataset demo = makeDemoDataset();
