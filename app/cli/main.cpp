@@ -35,11 +35,7 @@ void addDataOptions(CLI::App* c, DataArgs& a, bool positional = true) {
             ->required();
     auto* g = c->add_option_group("Data");
     g->add_option("--format", a.format, "Input format (auto detects)")
-        ->check(CLI::IsMember([] {
-            auto ids = formatIds();
-            ids.insert(ids.begin(), "auto");
-            return ids;
-        }()));
+        ->check(CLI::IsMember(formatIds()));
     g->add_option_function<std::string>(
         "--delimiter",
         [&a](const std::string& d) {
