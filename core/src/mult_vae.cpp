@@ -79,9 +79,23 @@ const ModelInfo& multDaeInfo() {
 }
 
 // Phase timings of an epoch, printed to stderr when VAECF_PROFILE is set.
+bool profiling() {
+    static const bool on = std::getenv("VAECF_PROFILE") != nullptr;
+    return on;
+}
+
+// Wall time of a call when profiling, added to `acc`.
+template <class F>
+void timed(double& acc, const F& f) {
+    if (!profiling()) return f();
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    acc += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class Profile {
 public:
-    Profile() : m_on(std::getenv("VAECF_PROFILE") != nullptr), m_last(Clock::now()) {}
+    Profile() : m_on(profiling()), m_last(Clock::now()) {}
     void lap(int phase) {
         if (!m_on) return;
         const auto now = Clock::now();
@@ -118,6 +132,10 @@ struct MultVae::Impl {
     std::uint64_t seed = 0;
     std::vector<std::int32_t> touched;  // items with a non-zero first-layer gradient row
     std::vector<std::int32_t> readRows; // items read by the current batch's first layer
+    // Profiling: seconds in the output layer's three products (with their fused epilogues)
+    // and the products' FLOPs.
+    mutable double outSeconds[3] = {};
+    mutable double outFlops = 0;
 
     // Activations of one forward pass.
     struct Pass {
@@ -157,6 +175,9 @@ struct MultVae::Impl {
             p.sdot.assign(p.smax.size(), 0.0);
         }
         const nn::SparseBatch& bt = p.batch;
+        if (stats) outFlops += 6.0 * static_cast<double>(B) * static_cast<double>(L.in) * N;
+        double notTraining = 0;
+        timed(stats ? outSeconds[0] : notTraining, [&] {
         kernels::sgemmStrips(false, false, B, N, L.in, 1.0f, x, L.in, L.W.data(), N, 0.0f,
                              out.data(), N, [&](std::int64_t j0, std::int64_t j1) {
             const std::int64_t s = j0 / p.width;
@@ -176,6 +197,7 @@ struct MultVae::Impl {
                 p.ssum[r * p.strips + s] = kernels::expShiftSum(l + j0, j1 - j0, mx);
                 p.sdot[r * p.strips + s] = dot;
             }
+        });
         });
     }
 
@@ -275,9 +297,12 @@ struct MultVae::Impl {
     void outputBackward(const float* x, const float* G, std::int64_t B, float* dx, std::int64_t t) {
         nn::Dense& L = dec.back();
         const std::int64_t N = L.out, H = L.in;
-        if (dx) kernels::sgemm(false, true, B, H, N, 1.0f, G, N, L.W.data(), N, 0.0f, dx, H);
+        timed(outSeconds[1], [&] {
+            if (dx) kernels::sgemm(false, true, B, H, N, 1.0f, G, N, L.W.data(), N, 0.0f, dx, H);
+        });
         float stepSize = 0, isb = 0;
         if (t > 0) kernels::adamConstants(adam.lr, adam.beta1, adam.beta2, t, &stepSize, &isb);
+        timed(outSeconds[2], [&] {
         kernels::sgemmStrips(true, false, H, N, B, 1.0f, x, H, G, N, 0.0f, L.gW.data(), N,
                              [&](std::int64_t j0, std::int64_t j1) {
             float* gb = L.gb.data();
@@ -294,6 +319,7 @@ struct MultVae::Impl {
                                         2.0f * l2);
             kernels::adamStepSerial(L.b.data() + j0, L.mb.data() + j0, L.vb.data() + j0, gb + j0,
                                     j1 - j0, stepSize, isb, adam.beta1, adam.beta2, adam.eps, 0.0f);
+        });
         });
     }
 
@@ -528,6 +554,15 @@ EpochStats MultVae::trainEpoch(const CsrMatrix& train, int epoch, const BatchCal
     if (im.lazyInput()) im.adam.catchUp(im.enc[0], nullptr, im.updates, 0.0f);
     prof.lap(5);
     prof.report(info().id, epoch, {"batch", "catch-up", "forward", "loss+backward", "adam", "flush"});
+    if (profiling()) {
+        const double* o = im.outSeconds;
+        std::fprintf(stderr,
+                     "[profile] output layer products (with fused epilogues): logits %.2fs, "
+                     "dX %.2fs, dW+Adam %.2fs; %.1f GFLOP/s over %.2f TFLOP\n",
+                     o[0], o[1], o[2], im.outFlops / (o[0] + o[1] + o[2]) / 1e9, im.outFlops / 1e12);
+        std::fill(im.outSeconds, im.outSeconds + 3, 0.0);
+        im.outFlops = 0;
+    }
     stats.updates = im.updates;
     return stats;
 }

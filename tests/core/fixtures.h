@@ -5,12 +5,25 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "vaecf/rng.h"
 #include "vaecf/split.h"
 
 namespace vaecf::test {
+
+using Triple = std::tuple<std::string, std::string, float>;
+
+// (user id, item id, value) of a dataset in matrix order: rows in order, columns ascending.
+inline std::vector<Triple> triples(const core::Dataset& d) {
+    std::vector<Triple> out;
+    const auto& m = d.interactions;
+    for (std::int64_t r = 0; r < m.rows; ++r)
+        for (std::int64_t k = m.indptr[r]; k < m.indptr[r + 1]; ++k)
+            out.emplace_back(d.userIds[r], d.itemIds[m.indices[k]], m.values[k]);
+    return out;
+}
 
 inline core::Split clusterSplit(int users = 400, int items = 60, int clusters = 4,
                                 int perUser = 10, std::uint64_t seed = 7) {

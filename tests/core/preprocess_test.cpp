@@ -5,6 +5,7 @@
 #include <limits>
 #include <tuple>
 
+#include "fixtures.h"
 #include "test_util.h"
 #include "vaecf/dataset.h"
 
@@ -12,16 +13,8 @@ using namespace vaecf::core;
 
 namespace {
 
-using Triple = std::tuple<std::string, std::string, float>;
-
-std::vector<Triple> triples(const Dataset& d) {
-    std::vector<Triple> out;
-    const auto& m = d.interactions;
-    for (std::int64_t r = 0; r < m.rows; ++r)
-        for (std::int64_t k = m.indptr[r]; k < m.indptr[r + 1]; ++k)
-            out.emplace_back(d.userIds[r], d.itemIds[m.indices[k]], m.values[k]);
-    return out;
-}
+using vaecf::test::Triple;
+using vaecf::test::triples;
 
 Dataset make(Feedback feedback, const std::vector<Triple>& t) {
     Dataset d;

@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "fixtures.h"
 #include "test_util.h"
 #include "vaecf/dataset.h"
 #include "vaecf/error.h"
@@ -22,17 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Triple = std::tuple<std::string, std::string, float>;
-
-// (user id, item id, value) in matrix order: rows in order, columns ascending.
-std::vector<Triple> triples(const Dataset& d) {
-    std::vector<Triple> out;
-    const auto& m = d.interactions;
-    for (std::int64_t r = 0; r < m.rows; ++r)
-        for (std::int64_t k = m.indptr[r]; k < m.indptr[r + 1]; ++k)
-            out.emplace_back(d.userIds[r], d.itemIds[m.indices[k]], m.values[k]);
-    return out;
-}
+using vaecf::test::Triple;
+using vaecf::test::triples;
 
 ReadOptions withFormat(const char* format) {
     ReadOptions o;
