@@ -404,26 +404,49 @@ void adamSteps(float* w, float* m, float* v, const float* g, i64 n, const float*
     const vf vb1 = vset1(b1), vc1 = vset1(1.0f - b1);
     const vf vb2 = vset1(b2), vc2 = vset1(1.0f - b2), veps = vset1(eps);
     const vf vwd = vset1(weightDecay);
-    alignas(64) float zero[W] = {};
     alignas(64) float tw[W], tm[W], tv[W], tg[W];
     for (i64 i = 0; i < n; i += W) {
         const i64 r = n - i < W ? n - i : W;
-        for (i64 j = 0; j < W; ++j) {
-            const bool in = j < r;
-            tw[j] = in ? w[i + j] : 0.0f;
-            tm[j] = in ? m[i + j] : 0.0f;
-            tv[j] = in ? v[i + j] : 0.0f;
-            tg[j] = in && g ? g[i + j] : 0.0f;
+        vf wv, mv, vv, gv = vzero();
+        if (r == W) {
+            wv = vload(w + i);
+            mv = vload(m + i);
+            vv = vload(v + i);
+            if (g) gv = vload(g + i);
+        } else {
+            for (i64 j = 0; j < W; ++j) {
+                const bool in = j < r;
+                tw[j] = in ? w[i + j] : 0.0f;
+                tm[j] = in ? m[i + j] : 0.0f;
+                tv[j] = in ? v[i + j] : 0.0f;
+                tg[j] = in && g ? g[i + j] : 0.0f;
+            }
+            wv = vload(tw);
+            mv = vload(tm);
+            vv = vload(tv);
+            gv = vload(tg);
         }
+        // The state stays in registers across the steps; each step is adamVec's arithmetic.
         for (i64 s = 0; s < steps; ++s) {
-            const float* gs = s + 1 == steps ? tg : zero;
-            adamVec(tw, tm, tv, gs, vset1(stepSizes[s]), vb1, vc1, vb2, vc2, veps, vwd,
-                    vset1(invSqrtBc2s[s]));
+            const vf gi = vfma(vwd, wv, s + 1 == steps ? gv : vzero());
+            mv = vfma(vb1, mv, vmul(vc1, gi));
+            vv = vfma(vb2, vv, vmul(vc2, vmul(gi, gi)));
+            const vf denom = vfma(vsqrt(vv), vset1(invSqrtBc2s[s]), veps);
+            wv = vsub(wv, vdiv(vmul(vset1(stepSizes[s]), mv), denom));
         }
-        for (i64 j = 0; j < r; ++j) {
-            w[i + j] = tw[j];
-            m[i + j] = tm[j];
-            v[i + j] = tv[j];
+        if (r == W) {
+            vstore(w + i, wv);
+            vstore(m + i, mv);
+            vstore(v + i, vv);
+        } else {
+            vstore(tw, wv);
+            vstore(tm, mv);
+            vstore(tv, vv);
+            for (i64 j = 0; j < r; ++j) {
+                w[i + j] = tw[j];
+                m[i + j] = tm[j];
+                v[i + j] = tv[j];
+            }
         }
     }
 }
