@@ -3,7 +3,9 @@
 add_library(vaecf_options INTERFACE)
 add_library(vaecf::options ALIAS vaecf_options)
 target_compile_options(vaecf_options INTERFACE
-  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wno-unused-parameter>)
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wno-unused-parameter>
+  # GCC 12 reports false -Wrestrict positives inside std::string (GCC bug 105651).
+  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>)
 if(VAECF_NATIVE_ARCH)
   target_compile_options(vaecf_options INTERFACE -march=native)
 endif()

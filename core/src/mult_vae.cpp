@@ -10,6 +10,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <unistd.h>
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -471,6 +473,28 @@ void MultVae::initialize(const CsrMatrix& train, std::uint64_t seed) {
     std::vector<std::int64_t> decDims{im.latent};
     decDims.insert(decDims.end(), hidden.rbegin(), hidden.rend());
     decDims.push_back(m_numItems);
+    // Refuse sizes this machine cannot hold before allocating: weights, gradients and two
+    // Adam moments per parameter, plus the output activations of a batch.
+    double params = 0;
+    for (std::size_t j = 0; j + 1 < encDims.size(); ++j)
+        params += static_cast<double>(encDims[j] + 1) * static_cast<double>(encDims[j + 1]);
+    for (std::size_t j = 0; j + 1 < decDims.size(); ++j)
+        params += static_cast<double>(decDims[j] + 1) * static_cast<double>(decDims[j + 1]);
+    const double need = 16.0 * params + 8.0 * static_cast<double>(im.batchSize) *
+                                             static_cast<double>(m_numItems);
+    const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                        static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (have > 0 && need > 0.9 * have) {
+        char msg[320];
+        std::snprintf(msg, sizeof msg,
+                      "%s: these hyperparameters need about %.1f GB (%.0f million parameters with "
+                      "Adam state for %lld items, batch_size %lld), more than this machine's "
+                      "%.1f GB of memory; lower hidden_dims, latent_dim or batch_size",
+                      info().id.c_str(), need / 1e9, params / 1e6,
+                      static_cast<long long>(m_numItems), static_cast<long long>(im.batchSize),
+                      have / 1e9);
+        fail(msg);
+    }
     Rng rng(mixSeed(seed, 0x1417));
     im.enc.assign(encDims.size() - 1, {});
     for (std::size_t j = 0; j + 1 < encDims.size(); ++j) {

@@ -221,6 +221,14 @@ private Q_SLOTS:
         QVERIFY(loadModelFile(path).model != nullptr);
     }
 
+    void absurdSizesAreRefusedBeforeAllocating() {
+        MultVae m(true, {{"hidden_dims", {65536, 65536}}, {"latent_dim", 4096}});
+        CsrMatrix wide;
+        wide.cols = 2000000;
+        VAECF_EXPECT_ERROR(m.initialize(wide, 1), "mult-vae: these hyperparameters need about ");
+        VAECF_EXPECT_ERROR(m.initialize(wide, 1), "lower hidden_dims, latent_dim or batch_size");
+    }
+
     void hyperparametersAreValidatedWithTheFieldName() {
         VAECF_EXPECT_ERROR(createModel("mult-vae", {{"anneal_cap", 12}}),
                            "mult-vae: hyperparameter 'anneal_cap' (β_max) must be in [0, 10], got 12");
