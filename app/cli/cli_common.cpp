@@ -19,7 +19,7 @@ bool isLiangFolder(const std::filesystem::path& p) {
            std::filesystem::exists(p / "unique_sid.txt");
 }
 
-Dataset readForCli(const DataArgs& a, LoadedData* into) {
+Dataset readForCli(const DataArgs& a, LoadedData* into, bool keepFileOrder) {
     if (a.path == "demo") {
         DemoDataset d = makeDemoDataset(a.demo);
         if (into) {
@@ -38,6 +38,7 @@ Dataset readForCli(const DataArgs& a, LoadedData* into) {
     if (a.header == "yes") ro.header = true;
     if (a.header == "no") ro.header = false;
     ro.threads = a.threads;
+    ro.keepFileOrder = keepFileOrder;
     ProgressLine progress(!a.quiet);
     ro.progress = [&](std::uint64_t done, std::uint64_t total) {
         if (total > 0)
@@ -60,7 +61,7 @@ LoadedData loadData(const DataArgs& a) {
     }
     if (a.path != "demo" && !std::filesystem::exists(a.path))
         fail(a.path + ": no such file or folder");
-    Dataset raw = readForCli(a, &out);
+    Dataset raw = readForCli(a, &out, true);
     PreprocessOptions po;
     po.ratingThreshold = a.implicit ? std::nan("") : a.threshold;
     po.minUserInteractions = a.minUser;
@@ -83,7 +84,12 @@ LoadedData loadData(const DataArgs& a) {
     so.testProportion = a.testProportion;
     so.seed = a.splitSeed;
     so.recipe = a.splitRecipe == "python" ? SplitRecipe::PythonRandom : SplitRecipe::LiangNotebook;
-    out.split = makeLiangSplit(out.dataset, so);
+    // The split depends on the file order (item numbering, each user's items for the held-out
+    // draw), as the reference scripts read the file.
+    out.split = out.dataset.fileOrder.users.empty()
+                    ? makeLiangSplit(out.dataset, so)
+                    : makeLiangSplit(out.dataset, so, out.dataset.fileOrder);
+    out.dataset.fileOrder = {};
     return out;
 }
 

@@ -49,7 +49,7 @@ struct LoadedData {
 };
 
 bool isLiangFolder(const std::filesystem::path& p);
-core::Dataset readForCli(const DataArgs& a, LoadedData* into = nullptr);
+core::Dataset readForCli(const DataArgs& a, LoadedData* into = nullptr, bool keepFileOrder = false);
 LoadedData loadData(const DataArgs& a);
 
 // Progress line on stderr when it is a terminal ("\r" updates), silent otherwise.

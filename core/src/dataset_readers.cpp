@@ -665,11 +665,13 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
         segments.push_back(segmentOf(mainDisplay, data, header));
     }
 
-    Triplets t = parseTriplets(segments, lf, options.progress, options.threads);
+    Triplets t =
+        parseTriplets(segments, lf, options.progress, options.threads, options.keepFileOrder);
     if (t.records == 0) failAt(mainDisplay, 0, "contains no interactions");
     ds.userIds = std::move(t.userIds);
     ds.itemIds = std::move(t.itemIds);
     ds.interactions = std::move(t.matrix);
+    ds.fileOrder = std::move(t.order);
     blobs.clear();
 
     // Item metadata beside the interaction file.

@@ -82,6 +82,23 @@ Dataset preprocess(const Dataset& in, const PreprocessOptions& options, Preproce
     }
     o.rows = static_cast<std::int64_t>(out.userIds.size());
 
+    // The file order follows the renumbering; pairs of dropped users or items go (pairs that
+    // failed the threshold stay: the split skips pairs the matrix lacks).
+    if (!in.fileOrder.users.empty()) {
+        std::vector<std::int64_t> newUser(rows, -1);
+        std::int64_t next = 0;
+        for (std::size_t u = 0; u < rows; ++u)
+            if (userOk[u]) newUser[u] = next++;
+        auto& fo = out.fileOrder;
+        for (std::size_t k = 0; k < in.fileOrder.users.size(); ++k) {
+            const std::int64_t nu = newUser[static_cast<std::size_t>(in.fileOrder.users[k])];
+            const std::int32_t ni = newItem[static_cast<std::size_t>(in.fileOrder.items[k])];
+            if (nu < 0 || ni < 0) continue;
+            fo.users.push_back(nu);
+            fo.items.push_back(ni);
+        }
+    }
+
     r.usersOut = o.rows;
     r.itemsOut = o.cols;
     r.interactionsOut = o.nnz();

@@ -499,7 +499,7 @@ std::vector<std::string> idStrings(const IdTable& table) {
 
 // Rows of (row, col, value) given per chunk -> CSR with sorted columns, first duplicate kept.
 CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chunks,
-                   bool hasValues) {
+                   bool hasValues, InteractionOrder* order) {
     CsrMatrix m;
     m.rows = rows;
     m.cols = cols;
@@ -513,6 +513,14 @@ CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chu
         m.indptr[r + 1] += m.indptr[r];
     m.indices.resize(total);
     m.values.resize(total);
+    if (order) {
+        order->users.reserve(total);
+        order->items.reserve(total);
+        for (const Chunk& c : chunks) {
+            order->users.insert(order->users.end(), c.u.begin(), c.u.end());
+            order->items.insert(order->items.end(), c.i.begin(), c.i.end());
+        }
+    }
     {
         std::vector<std::int64_t> next(m.indptr.begin(), m.indptr.end() - 1);
         for (Chunk& c : chunks) {
@@ -593,7 +601,7 @@ CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chu
 }  // namespace
 
 Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& format,
-                       const ProgressFn& progress, int threads) {
+                       const ProgressFn& progress, int threads, bool keepOrder) {
     tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
     const int workers = std::max(1, arena.max_concurrency());
 
@@ -765,7 +773,8 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                                   : static_cast<std::int64_t>(users.size());
     const bool hasValues = format.valueCol >= 0 || format.kind == LineFormat::Kind::Netflix;
     arena.execute([&] {
-        out.matrix = buildCsr(rows, static_cast<std::int64_t>(items.size()), chunks, hasValues);
+        out.matrix = buildCsr(rows, static_cast<std::int64_t>(items.size()), chunks, hasValues,
+                              keepOrder ? &out.order : nullptr);
     });
     if (format.kind == LineFormat::Kind::LinesCount) {
         out.userIds.reserve(static_cast<std::size_t>(rows));

@@ -18,6 +18,7 @@
 #include "archive_input.h"
 #include "reader_text.h"
 #include "vaecf/csr.h"
+#include "vaecf/dataset.h"
 
 namespace vaecf::core::detail {
 
@@ -51,12 +52,13 @@ struct Triplets {
     std::vector<std::string> itemIds;
     CsrMatrix matrix;
     std::int64_t records = 0;  // interactions read, duplicates included
+    InteractionOrder order;    // (row, col) in file order, when asked for
 };
 
 // Parses all segments as one stream of interactions (Netflix: each segment is one file and
 // starts with a "MovieID:" line). Throws Error "file:line: message" for the first malformed
 // line in file order, or "file: cancelled" when progress returns false.
 Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& format,
-                       const ProgressFn& progress, int threads);
+                       const ProgressFn& progress, int threads, bool keepOrder = false);
 
 }  // namespace vaecf::core::detail

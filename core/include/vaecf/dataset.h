@@ -26,6 +26,18 @@ enum class Feedback {
     Binary,   // implicit 0/1: values are 1
 };
 
+// The order of the interactions in the source file, as (user row, item column) pairs of the
+// dataset. The split depends on it twice: the item vocabulary is numbered in order of first
+// appearance, and each held-out user's items are drawn from in this order. A Dataset keeps
+// only the CSR (items sorted by column within a user), so by default the "source order" is
+// that CSR order: users by row, items by column. Pairs that the dataset lacks (filtered out)
+// are skipped, repeats keep their first position, and stored pairs missing here follow at
+// the end in CSR order.
+struct InteractionOrder {
+    std::vector<std::int64_t> users;  // user row of each interaction, in file order
+    std::vector<std::int32_t> items;  // item column, same length
+};
+
 struct Dataset {
     std::string name;                 // e.g. "MovieLens 100K" or the file name
     std::string source;               // the path it was read from
@@ -36,6 +48,9 @@ struct Dataset {
     CsrMatrix interactions;           // users x items; duplicate pairs keep the first occurrence
     std::vector<std::string> genreNames;
     std::vector<ItemMeta> items;      // empty, or one entry per item column
+    // The interactions in file order, duplicates included (only with
+    // ReadOptions::keepFileOrder; preprocess() keeps it in step with the rows and columns).
+    InteractionOrder fileOrder;
 
     std::int64_t numUsers() const { return interactions.rows; }
     std::int64_t numItems() const { return interactions.cols; }
@@ -69,6 +84,9 @@ struct ReadOptions {
     // to cancel (the reader then fails with "cancelled").
     std::function<bool(std::uint64_t, std::uint64_t)> progress;
     int threads = 0;            // 0: all
+    // Keep the interactions' file order in Dataset::fileOrder (12 bytes per interaction):
+    // the Liang split depends on it (item numbering, each user's items for the held-out draw).
+    bool keepFileOrder = false;
 };
 
 // Reads a file, a folder or an archive (.zip, .gz, .xz, .bz2, .tar.*) in any known format.

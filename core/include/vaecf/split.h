@@ -43,17 +43,6 @@ struct SplitOptions {
     SplitRecipe recipe = SplitRecipe::LiangNotebook;
 };
 
-// The order of the interactions in the source file, as (user row, item column) pairs of the
-// dataset. The split depends on it twice: the item vocabulary is numbered in order of first
-// appearance, and each held-out user's items are drawn from in this order. A Dataset keeps
-// only the CSR (items sorted by column within a user), so by default the "source order" is
-// that CSR order: users by row, items by column. Pairs that the dataset lacks (filtered out)
-// are skipped, repeats keep their first position, and stored pairs missing here follow at
-// the end in CSR order.
-struct InteractionOrder {
-    std::vector<std::int64_t> users;  // user row of each interaction, in file order
-    std::vector<std::int32_t> items;  // item column, same length
-};
 
 struct HeldOut {
     CsrMatrix foldIn;    // rows: held-out users; input to the model
@@ -85,8 +74,8 @@ struct Split {
 // shuffled list (Liang's uid minus the part's first uid); userIds follow the rows; itemIds,
 // items and genreNames follow the vocabulary. Throws Error for impossible options.
 Split makeLiangSplit(const Dataset& data, const SplitOptions& options = {});
-// The same with the interactions' source order given (see InteractionOrder): needed to
-// reproduce a script's split exactly when the file is not sorted by (user, item column).
+// The same with the interactions' source order given (see InteractionOrder in dataset.h, and
+// ReadOptions::keepFileOrder): needed to reproduce a script's split exactly.
 Split makeLiangSplit(const Dataset& data, const SplitOptions& options,
                      const InteractionOrder& sourceOrder);
 
