@@ -6,7 +6,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_scheduler_observer.h>
 
 #include "kernels/kernels.h"
 
@@ -96,14 +95,6 @@ void Adam::stepLazy(Dense& layer, const std::vector<std::int32_t>& rows, std::in
     stepBias(layer, t);
 }
 
-FlushDenormalsObserver::FlushDenormalsObserver(tbb::task_arena& arena)
-    : tbb::task_scheduler_observer(arena) {
-    observe(true);
-}
-
-FlushDenormalsObserver::~FlushDenormalsObserver() { observe(false); }
-
-void FlushDenormalsObserver::on_scheduler_entry(bool) { kernels::setFlushDenormals(); }
 
 void Adam::step(Dense& layer, std::int64_t t, float weightDecay) const {
     kernels::adamStep(layer.W.data(), layer.mW.data(), layer.vW.data(), layer.gW.data(),

@@ -7,9 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <tbb/task_arena.h>
-#include <tbb/task_scheduler_observer.h>
-
 #include "vaecf/csr.h"
 #include "vaecf/model.h"
 #include "vaecf/rng.h"
@@ -54,14 +51,6 @@ private:
     mutable std::vector<float> m_stepSize, m_invSqrtBc2;  // index t - 1
 };
 
-// Sets FTZ/DAZ (flush denormals to zero) on every thread that enters `arena` while alive.
-// Tiny Adam moments would otherwise slow some CPUs by orders of magnitude.
-class FlushDenormalsObserver : public tbb::task_scheduler_observer {
-public:
-    explicit FlushDenormalsObserver(tbb::task_arena& arena);
-    ~FlushDenormalsObserver() override;
-    void on_scheduler_entry(bool worker) override;
-};
 
 // A batch of user rows as the first layer reads it: CSR of the rows with the input values
 // (L2-normalized, dropped out and rescaled) and the raw values (the likelihood's x).

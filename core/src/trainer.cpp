@@ -10,7 +10,6 @@
 #include <tbb/task_arena.h>
 
 #include "kernels/kernels.h"
-#include "nn.h"
 #include "vaecf/error.h"
 
 namespace vaecf::core {
@@ -71,7 +70,6 @@ struct Trainer::Impl {
     int totalEpochs = 0;
     int threads = 1;
     std::unique_ptr<tbb::task_arena> arena;
-    std::unique_ptr<nn::FlushDenormalsObserver> ftz;
     std::vector<EpochReport> history;
     int bestEpoch = 0;
     double bestValue = -INFINITY;
@@ -96,13 +94,14 @@ Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOp
     im.threads = resolveThreads(options.threads);
     if (im.options.selectBy.empty())
         im.options.selectBy = "ndcg@" + std::to_string(im.options.metrics.ndcgK);
+    // oneTBB runs tasks with the floating-point settings captured when their arena is made:
+    // make it with FTZ/DAZ set, then give the calling thread its own settings back.
+    const unsigned callerCsr = kernels::floatControl();
+    kernels::setFlushDenormals();
     im.arena = std::make_unique<tbb::task_arena>(im.threads);
     im.arena->initialize();
-    im.ftz = std::make_unique<nn::FlushDenormalsObserver>(*im.arena);
-    im.arena->execute([&] {
-        kernels::setFlushDenormals();
-        im.model->initialize(split.train, options.seed);
-    });
+    kernels::setFloatControl(callerCsr);
+    im.arena->execute([&] { im.model->initialize(split.train, options.seed); });
 }
 
 Trainer::~Trainer() = default;
@@ -114,10 +113,7 @@ EpochReport Trainer::runEpoch(std::stop_token stop, const BatchCallback& onBatch
     rep.epoch = epochsRun() + 1;
     const auto t0 = std::chrono::steady_clock::now();
     EpochStats st;
-    im.arena->execute([&] {
-        kernels::setFlushDenormals();
-        st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop);
-    });
+    im.arena->execute([&] { st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop); });
     rep.trainSeconds = seconds(t0);
     rep.train = st.mean;
     rep.batches = st.batches;

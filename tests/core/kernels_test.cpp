@@ -404,6 +404,16 @@ private Q_SLOTS:
         }
     }
 
+    void flushDenormalsSetsAndRestores() {
+        const unsigned before = k::floatControl();
+        k::setFlushDenormals();
+        QCOMPARE(k::floatControl() & 0x8040u, 0x8040u);
+        volatile float tiny = 1e-39f;  // a denormal: read as zero (DAZ)
+        QCOMPARE(tiny * 1.0f, 0.0f);
+        k::setFloatControl(before);
+        QCOMPARE(k::floatControl(), before);
+    }
+
     // sgemmStrips: same product as sgemm, every strip seen once with the announced width, for
     // 1 and 2 threads.
     void stripEpilogueSeesEachStripOnce() {

@@ -353,6 +353,22 @@ double expShiftSum(float* x, std::int64_t n, float shift) {
 
 void scale(float* x, std::int64_t n, float f) { kernelsFor(activeIsa()).scalef(x, n, f); }
 
+unsigned floatControl() {
+    unsigned csr = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+#endif
+    return csr;
+}
+
+void setFloatControl(unsigned csr) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#else
+    (void)csr;
+#endif
+}
+
 void setFlushDenormals() {
 #if defined(__x86_64__) || defined(__i386__)
     unsigned csr;

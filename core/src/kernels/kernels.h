@@ -63,6 +63,9 @@ void scale(float* x, std::int64_t n, float f);
 // Flush denormals to zero (FTZ and DAZ) on the calling thread: tiny Adam moments and
 // activations would otherwise slow some CPUs by orders of magnitude.
 void setFlushDenormals();
+// The calling thread's floating-point control word (MXCSR), to save and restore it.
+unsigned floatControl();
+void setFloatControl(unsigned csr);
 
 // One Adam step over n parameters (Kingma & Ba, with PyTorch's bias correction):
 //   g' = g + weightDecay * w
