@@ -267,7 +267,8 @@ int runTrain(TrainArgs& a) {
 }
 
 // ---- evaluate ---------------------------------------------------------------------------
-int runEvaluate(const std::string& modelPath, DataArgs& data, const std::string& part) {
+int runEvaluate(const std::string& modelPath, DataArgs& data, const std::string& part,
+                const std::string& perUserCsv) {
     LoadedModel lm = loadModelFile(modelPath);
     LoadedData d = loadData(data);
     if (d.split.itemIds != lm.meta.itemIds)
@@ -280,8 +281,29 @@ int runEvaluate(const std::string& modelPath, DataArgs& data, const std::string&
                      d.split.fingerprintHex().c_str(), lm.meta.splitFingerprint.c_str());
     const HeldOut& h = part == "validation" ? d.split.validation : d.split.test;
     MetricOptions mo;
-    const MetricReport r = evaluateModel(*lm.model, h, mo, data.threads);
+    std::vector<UserMetrics> per;
+    const MetricReport r = evaluateModel(*lm.model, h, mo, data.threads, 2000, &per);
     printReport(lm.model->info().name + " on " + part + " users", r);
+    if (!perUserCsv.empty()) {
+        std::ostringstream o;
+        o.precision(6);
+        o << "user,fold_in_items,held_out_items,ndcg@" << mo.ndcgK << ",recall@" << mo.recallKs[0]
+          << ",recall@" << mo.recallKs[1] << ",precision@" << mo.precisionK << ",hit@" << mo.hitK
+          << ",mrr@" << mo.mrrK << "\n";
+        for (std::int64_t u = 0; u < h.foldIn.rows; ++u) {
+            o << h.userIds[u] << ',' << h.foldIn.rowNnz(u) << ',' << h.heldOut.rowNnz(u);
+            if (h.heldOut.rowNnz(u) > 0) {
+                const UserMetrics& m = per[u];
+                o << ',' << m.ndcg << ',' << m.recallA << ',' << m.recallB << ',' << m.precision
+                  << ',' << m.hit << ',' << m.mrr;
+            } else {
+                o << ",,,,,,";  // no held-out items: left out of the means
+            }
+            o << "\n";
+        }
+        writeFileAtomically(perUserCsv, o.str());
+        std::printf("per-user metrics: %s\n", perUserCsv.c_str());
+    }
     return 0;
 }
 
@@ -511,6 +533,8 @@ int main(int argc, char** argv) {
     addDataOptions(evaluate, evalData);
     evaluate->add_option("--part", evalPart, "Which held-out users")->check(CLI::IsMember({"test", "validation"}));
     evaluate->add_option("--threads", evalData.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
+    std::string evalPerUser;
+    evaluate->add_option("--per-user", evalPerUser, "Write every user's metrics to this CSV file");
 
     std::string recModel;
     DataArgs recData;
@@ -568,7 +592,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*train) return runTrain(tr);
-        if (*evaluate) return runEvaluate(evalModel, evalData, evalPart);
+        if (*evaluate) return runEvaluate(evalModel, evalData, evalPart, evalPerUser);
         if (*recommend) return runRecommend(recModel, recData, recUsers, recItems, recTitles, recN);
         if (*embed) {
             if (!embItems && embData.path.empty()) fail("embed: name the users' dataset with --data (or use --items)");

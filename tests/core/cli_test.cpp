@@ -2,6 +2,7 @@
 // The vaecf command line end to end on the demo dataset and tiny files: every subcommand,
 // the files it writes, and the messages of bad input.
 #include <fstream>
+#include <sstream>
 
 #include <QProcess>
 
@@ -94,8 +95,30 @@ private Q_SLOTS:
         QVERIFY(rec["epochs"][0].contains("validation"));
         QCOMPARE(lineCount(dir / "m.run.csv"), 4);  // header + 3 epochs
 
-        const Run e = runCli(QStringList{"evaluate", model} + kDemo);
+        const QString perUser = QString::fromStdString((dir / "users.csv").string());
+        const Run e = runCli(QStringList{"evaluate", model} + kDemo + QStringList{"--per-user", perUser});
         QCOMPARE(e.code, 0);
+        // One line per test user plus the header; the mean of the column is the report's value.
+        {
+            std::ifstream pu(dir / "users.csv");
+            std::string line;
+            std::getline(pu, line);
+            QVERIFY(line.rfind("user,fold_in_items,held_out_items,ndcg@100,", 0) == 0);
+            double sum = 0;
+            int scored = 0, lines = 0;
+            while (std::getline(pu, line)) {
+                ++lines;
+                std::stringstream ss(line);
+                std::string f[4];
+                for (auto& x : f) std::getline(ss, x, ',');
+                if (!f[3].empty()) {
+                    sum += std::stod(f[3]);
+                    ++scored;
+                }
+            }
+            QVERIFY(lines >= scored && scored > 20);
+            QVERIFY2(e.out.contains(QString::number(sum / scored, 'f', 4)), qPrintable(e.out));
+        }
         QVERIFY(e.out.contains("ndcg@100"));
         // The same split evaluates to the test metrics recorded at training time.
         const double recorded = rec["test"]["ndcg@100"].get<double>();
