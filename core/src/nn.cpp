@@ -43,16 +43,6 @@ void Adam::ensure(std::int64_t upTo) const {
     }
 }
 
-const float* Adam::stepSizes(std::int64_t upTo) const {
-    ensure(upTo);
-    return m_stepSize.data();
-}
-
-const float* Adam::invSqrtBc2s(std::int64_t upTo) const {
-    ensure(upTo);
-    return m_invSqrtBc2.data();
-}
-
 void Adam::stepBias(Dense& layer, std::int64_t t) const {
     kernels::adamStep(layer.b.data(), layer.mb.data(), layer.vb.data(), layer.gb.data(),
                       static_cast<std::int64_t>(layer.b.size()), lr, beta1, beta2, eps, 0.0f, t);

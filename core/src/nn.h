@@ -42,11 +42,8 @@ struct Adam {
     // Step t for the rows that have a gradient (catching them up first); other rows lag.
     void stepLazy(Dense& layer, const std::vector<std::int32_t>& rows, std::int64_t t,
                   float weightDecay) const;
-    // Constants of step t (stepSize, invSqrtBc2), cached.
-    const float* stepSizes(std::int64_t upTo) const;
-    const float* invSqrtBc2s(std::int64_t upTo) const;
-
 private:
+    // Constants of steps 1..upTo (stepSize, invSqrtBc2), cached.
     void ensure(std::int64_t upTo) const;
     mutable std::vector<float> m_stepSize, m_invSqrtBc2;  // index t - 1
 };
