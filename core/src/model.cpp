@@ -32,6 +32,16 @@ std::unique_ptr<Model> createModel(const std::string& id, const Config& config) 
     fail("model '" + id + "' is listed but has no implementation");
 }
 
+std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameters) {
+    if (!model.initialized()) fail("cannot copy " + model.info().id + ": it was never initialized");
+    auto copy = createModel(model.info().id, model.config());
+    CsrMatrix shape;
+    shape.cols = model.numItems();
+    copy->initialize(shape, 0);
+    copy->setState(parameters ? *parameters : model.parameters());
+    return copy;
+}
+
 const Tensor& requireTensor(const TensorMap& state, const std::string& name, std::int64_t rows,
                             std::int64_t cols) {
     const auto it = state.find(name);

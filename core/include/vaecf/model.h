@@ -129,6 +129,11 @@ const ModelInfo& modelInfo(const std::string& id);  // throws Error listing the 
 // their defaults).
 std::unique_ptr<Model> createModel(const std::string& id, const Config& config = Config::object());
 
+// A new model with the same config and the parameters of `model` (or `parameters` when given,
+// e.g. a best-epoch snapshot), ready to score and encode: a frozen copy that another thread
+// can use while `model` keeps training. Optimizer moments are not copied.
+std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameters = nullptr);
+
 // Helper for state(): fetches a tensor with the expected shape or throws.
 const Tensor& requireTensor(const TensorMap& state, const std::string& name, std::int64_t rows,
                             std::int64_t cols);

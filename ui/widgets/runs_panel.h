@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// STUB: replaced by the real panel.
+#pragma once
+
+#include <QWidget>
+
+#include "session/project.h"
+#include "session/training_session.h"
+
+namespace vaecf::ui {
+
+class RunsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunsPanel(Project* project, TrainingSession* session, QWidget* parent = nullptr);
+};
+
+}  // namespace vaecf::ui
