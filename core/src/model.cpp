@@ -11,6 +11,10 @@ void Model::encode(const CsrMatrix&, std::int64_t, std::int64_t, float*, float*)
     fail(info().name + " has no latent space to encode users into");
 }
 
+void Model::decode(const float*, std::int64_t, float*) const {
+    fail(info().name + " has no decoder to map latent points to items");
+}
+
 const std::vector<ModelInfo>& modelCatalog() {
     static const std::vector<ModelInfo> catalog{multVaeInfo(), multDaeInfo(), popularityInfo()};
     return catalog;

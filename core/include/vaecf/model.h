@@ -104,6 +104,11 @@ public:
     // logVar may be null; models without variances write zeros.
     virtual void encode(const CsrMatrix& rows, std::int64_t begin, std::int64_t end, float* mu,
                         float* logVar) const;
+    // Decoder: item scores for latent points (n x latentDim() in, n x numItems() out,
+    // row-major), for latent traversal. Models without a decoder return false from
+    // hasDecoder() and throw from decode().
+    virtual bool hasDecoder() const { return false; }
+    virtual void decode(const float* z, std::int64_t n, float* out) const;
     // Item embeddings (items x dim) where the model has them (e.g. decoder output weights), else
     // an empty tensor.
     virtual Tensor itemEmbeddings() const { return {}; }
