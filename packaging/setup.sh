@@ -17,7 +17,7 @@ jobs="${JOBS:-$(nproc)}"
 
 # Debian packages the build and the tests need (see README, "Dependencies").
 packages=(cmake ninja-build g++ pkg-config
-          qt6-base-dev qt6-charts-dev libgl-dev
+          qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev
           libeigen3-dev libtbb-dev libcli11-dev nlohmann-json3-dev
           libarchive-dev zlib1g-dev libfast-float-dev
           xvfb xauth)
@@ -53,11 +53,12 @@ case "$mode" in
         ctest --test-dir "$build" --output-on-failure -j "$jobs"
         ;;
     run)
-        if [[ -x "$build/ui/vaecf-studio" ]]; then
+        if [[ -x "$build/app/vaecf-studio" ]]; then
             if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
-                exec xvfb-run -a "$build/ui/vaecf-studio" --demo
+                echo "No display: starting under xvfb-run (nothing will be visible)." >&2
+                exec xvfb-run -a "$build/app/vaecf-studio" --demo
             fi
-            exec "$build/ui/vaecf-studio" --demo
+            exec "$build/app/vaecf-studio" --demo
         fi
         # Until the desktop app lands: train Mult-VAE on the demo dataset from the command line.
         exec "$build/app/vaecf" train demo --model mult-vae --epochs 30 \

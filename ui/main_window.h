@@ -6,6 +6,7 @@
 #include <QMainWindow>
 
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QTabWidget;
 
@@ -41,12 +42,27 @@ public:
     void loadDemo();
     // Shows a tab by name: "training", "runs", "recommendations", "latent".
     void showTab(const QString& name);
+    QString currentTab() const;
+
+    // Projects (see session/project_io.h). Saving is quick and done in place; opening reads
+    // the models and rebuilds the data in the background. Errors go to the log.
+    bool saveProjectTo(const QString& folder);
+    void openProject(const QString& folder);
+    QString projectFolder() const { return m_projectFolder; }
+
+    // "system", "light" or "dark".
+    void setTheme(const QString& theme);
+    QString theme() const { return m_theme; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
 
+Q_SIGNALS:
+    void projectOpened(const QString& folder);
+
 private:
     void buildMenus();
+    void saveLayout() const;
     void restoreLayout();
     void updateStatus();
 
@@ -62,6 +78,9 @@ private:
     QTabWidget* m_tabs = nullptr;
     QLabel* m_statusText = nullptr;
     QProgressBar* m_statusProgress = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QString m_projectFolder;
+    QString m_theme = QStringLiteral("system");
 };
 
 }  // namespace vaecf::ui

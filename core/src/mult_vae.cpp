@@ -244,6 +244,13 @@ struct MultVae::Impl {
         } else {
             p.z = e;
         }
+        decodeForward(p, stats);
+    }
+
+    // Decoder half of the forward pass: p.z (p.batch.rows x latent) through the decoder
+    // layers into p.decOut (last = logits, or the loss statistics with stats).
+    void decodeForward(Pass& p, bool stats) const {
+        const std::int64_t B = p.batch.rows;
         p.decOut.resize(dec.size());
         const float* x = p.z.data();
         for (std::size_t j = 0; j + 1 < dec.size(); ++j) {
@@ -600,6 +607,18 @@ void MultVae::score(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
     Impl::Pass pass;
     pass.batch = nn::makeBatch(rows, nullptr, begin, end, 0.0f, 0);
     m_impl->forward(pass, false, 0);
+    std::copy(pass.decOut.back().begin(), pass.decOut.back().end(), out);
+}
+
+void MultVae::decode(const float* z, std::int64_t n, float* out) const {
+    if (!initialized()) fail("decode " + info().id + ": the model is not trained");
+    if (n < 0) fail("decode: negative point count " + std::to_string(n));
+    if (n == 0) return;
+    if (!z || !out) fail("decode: null latent points or output buffer");
+    Impl::Pass pass;
+    pass.batch.rows = n;
+    pass.z.assign(z, z + n * m_impl->latent);
+    m_impl->decodeForward(pass, false);
     std::copy(pass.decOut.back().begin(), pass.decOut.back().end(), out);
 }
 

@@ -150,6 +150,39 @@ private Q_SLOTS:
         QVERIFY(a != d);  // and the seed matters
     }
 
+    void decodeOfTheEncodingIsTheScore() {
+        // score() runs the decoder on the posterior mean (VAE) or the code (DAE), so decoding
+        // what encode() returns gives the same logits.
+        const Split s = clusterSplit();
+        for (const bool variational : {true, false}) {
+            MultVae m(variational, {{"hidden_dims", {12}}, {"latent_dim", 5}, {"batch_size", 100}});
+            m.initialize(s.train, 4);
+            for (int e = 1; e <= 3; ++e) m.trainEpoch(s.train, e, {}, {});
+            QVERIFY(m.hasDecoder());
+            const CsrMatrix& rows = s.test.foldIn;
+            const std::int64_t n = rows.rows, N = m.numItems(), K = m.latentDim();
+            std::vector<float> mu(static_cast<std::size_t>(n * K)), scored(static_cast<std::size_t>(n * N)),
+                decoded(scored.size(), -1.0f);
+            m.encode(rows, 0, n, mu.data(), nullptr);
+            m.score(rows, 0, n, scored.data());
+            m.decode(mu.data(), n, decoded.data());
+            float worst = 0;
+            for (std::size_t i = 0; i < scored.size(); ++i)
+                worst = std::max(worst, std::abs(scored[i] - decoded[i]));
+            QVERIFY2(worst <= 1e-5f * (1.0f + std::abs(scored[0])), qPrintable(QString::number(worst)));
+            // One point alone decodes like in a batch (rows are independent).
+            std::vector<float> one(static_cast<std::size_t>(N));
+            m.decode(mu.data() + 2 * K, 1, one.data());
+            for (std::int64_t i = 0; i < N; ++i) QVERIFY(std::abs(one[i] - decoded[2 * N + i]) <= 1e-5f);
+            VAECF_EXPECT_ERROR(m.decode(nullptr, 1, one.data()), "decode: null latent points");
+            VAECF_EXPECT_ERROR(m.decode(mu.data(), -1, one.data()), "decode: negative point count -1");
+        }
+        MultVae untrained(true, {{"latent_dim", 3}});
+        float z[3] = {}, out[1];
+        VAECF_EXPECT_ERROR(untrained.decode(z, 1, out), "decode mult-vae: the model is not trained");
+        VAECF_EXPECT_ERROR(createModel("popularity")->decode(z, 1, out), "has no decoder");
+    }
+
     void saveLoadScoresIdentically() {
         const Split s = clusterSplit();
         vaecf::test::TempDir dir;

@@ -365,6 +365,10 @@ int TrainingSession::prepare(const RunSetup& setup) {
         m_project->log(Severity::Error, tr("No data loaded: open a dataset or the demo first."));
         return -1;
     }
+    if (!setup.error.isEmpty()) {
+        m_project->log(Severity::Error, tr("Cannot start a run: %1").arg(setup.error));
+        return -1;
+    }
     auto run = std::make_shared<Run>();
     run->modelId = setup.modelId;
     run->options = setup.options;

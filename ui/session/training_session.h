@@ -20,6 +20,7 @@ struct RunSetup {
     core::Config config = core::Config::object();
     core::TrainOptions options;
     QString name;  // empty: made from the model and its main hyperparameters
+    QString error; // non-empty: the settings are invalid (the form says why); prepare refuses
 };
 
 class TrainingSession : public QObject {

@@ -43,6 +43,14 @@ public:
     int latentDim() const override;
     void encode(const CsrMatrix& rows, std::int64_t begin, std::int64_t end, float* mu,
                 float* logVar) const override;
+    // The decoder f_θ on latent points: the raw item logits, exactly what score() returns
+    // for a row whose posterior mean (VAE) or code (DAE) is z (softmax is monotone, so the
+    // logits rank items as the log-softmax would). For the Mult-DAE the "latent" point is the
+    // tanh-squashed code that encode() returns, and the decoder is the code → output part
+    // of the network, so it has a decoder in the same sense; points outside (-1, 1)^K are
+    // accepted but lie outside the codes the encoder can produce.
+    bool hasDecoder() const override { return true; }
+    void decode(const float* z, std::int64_t n, float* out) const override;
     Tensor itemEmbeddings() const override;
     TensorMap state() const override;
     void setState(const TensorMap& state) override;

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include "screenshots.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QPixmap>
+#include <QThread>
+#include <QTimer>
+
+#include "main_window.h"
+#include "session/project.h"
+#include "session/training_session.h"
+#include "widgets/model_panel.h"
+
+namespace vaecf::ui {
+
+namespace {
+
+// Keeps the event loop turning for `ms` (background jobs post their results meanwhile).
+void settle(int ms) {
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < ms) {
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+        QThread::msleep(10);
+    }
+}
+
+void save(MainWindow* w, const QString& folder, const QString& name) {
+    const QString path = QDir(folder).filePath(name + QStringLiteral(".png"));
+    w->grab().save(path);
+    w->project()->log(Severity::Info, QObject::tr("Screenshot %1").arg(path));
+}
+
+}  // namespace
+
+void takeScreenshots(MainWindow* w, const QString& folder, int epochs) {
+    QDir().mkpath(folder);
+    QTimer::singleShot(300, w, [w, folder, epochs] {
+        w->resize(1500, 950);
+        w->modelPanel()->applyPreset(QStringLiteral("demo"));
+        RunSetup s = w->modelPanel()->currentSetup();
+        s.options.epochs = epochs;
+        s.options.seed = 1;
+        settle(200);
+        save(w, folder, QStringLiteral("00-start"));
+        TrainingSession* session = w->session();
+        if (session->prepare(s) < 0) {
+            QApplication::exit(1);
+            return;
+        }
+        session->play();
+        QElapsedTimer t;
+        t.start();
+        // A mid-training shot, then the finished run.
+        while (session->state() != TrainingSession::State::Finished &&
+               session->state() != TrainingSession::State::Failed && t.elapsed() < 600000) {
+            settle(100);
+        }
+        settle(500);
+        w->showTab(QStringLiteral("training"));
+        settle(400);
+        save(w, folder, QStringLiteral("01-training"));
+        w->showTab(QStringLiteral("runs"));
+        settle(400);
+        save(w, folder, QStringLiteral("02-runs"));
+        auto data = w->project()->data();
+        if (data && data->split.test.foldIn.rows > 0) w->project()->selectUser(UserRef{Part::Test, 0});
+        w->showTab(QStringLiteral("recommendations"));
+        settle(1500);
+        save(w, folder, QStringLiteral("03-recommendations"));
+        w->showTab(QStringLiteral("latent"));
+        settle(4000);
+        save(w, folder, QStringLiteral("04-latent"));
+        w->setTheme(QStringLiteral("dark"));
+        w->showTab(QStringLiteral("training"));
+        settle(600);
+        save(w, folder, QStringLiteral("05-training-dark"));
+        w->setTheme(QStringLiteral("system"));
+        QApplication::exit(0);
+    });
+}
+
+}  // namespace vaecf::ui
