@@ -125,6 +125,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 updateStatus();
             });
     connect(m_project, &Project::dataChanged, this, &MainWindow::updateStatus);
+    // A new run joins the Runs overlay, as a new run directory joins TensorBoard's charts.
+    connect(m_project, &Project::runAdded, this, [this](int id) {
+        std::vector<int> ids = m_project->overlaidRuns();
+        ids.push_back(id);
+        m_project->setOverlaidRuns(ids);
+    });
     // Loading data and computing maps run in the background: say so in the status bar.
     connect(m_data, &DataPanel::busyChanged, this, [this](bool busy) {
         if (busy) statusBar()->showMessage(tr("Loading data…"));
@@ -302,7 +308,7 @@ void MainWindow::openProject(const QString& folder) {
                                           static_cast<int>(m_project->runs().size())).arg(folder));
         Q_EMIT projectOpened(folder);
     });
-    watcher->setFuture(QtConcurrent::run([folder]() -> Loaded {
+    watcher->setFuture(QtConcurrent::run(jobPool(), [folder]() -> Loaded {
         Loaded l;
         try {
             auto f = std::make_shared<ProjectFile>(readProject(folder));

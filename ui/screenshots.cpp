@@ -3,6 +3,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QPixmap>
 #include <QThread>
@@ -11,6 +12,7 @@
 #include "main_window.h"
 #include "session/project.h"
 #include "session/training_session.h"
+#include "widgets/latent_panel.h"
 #include "widgets/model_panel.h"
 
 namespace vaecf::ui {
@@ -46,18 +48,24 @@ void takeScreenshots(MainWindow* w, const QString& folder, int epochs) {
         settle(200);
         save(w, folder, QStringLiteral("00-start"));
         TrainingSession* session = w->session();
-        if (session->prepare(s) < 0) {
-            QApplication::exit(1);
-            return;
+        // Two runs that differ in one knob (the KL cap β), as a user comparing them would.
+        for (double cap : {0.2, 0.0}) {
+            s.config["anneal_cap"] = cap;
+            s.name = QStringLiteral("Mult-VAE β≤%1").arg(cap);
+            if (session->prepare(s) < 0) {
+                QApplication::exit(1);
+                return;
+            }
+            session->play();
+            QElapsedTimer t;
+            t.start();
+            while (session->state() != TrainingSession::State::Finished &&
+                   session->state() != TrainingSession::State::Failed && t.elapsed() < 600000) {
+                settle(100);
+            }
         }
-        session->play();
-        QElapsedTimer t;
-        t.start();
-        // A mid-training shot, then the finished run.
-        while (session->state() != TrainingSession::State::Finished &&
-               session->state() != TrainingSession::State::Failed && t.elapsed() < 600000) {
-            settle(100);
-        }
+        // Inspect the first run (β ≤ 0.2).
+        if (!w->project()->runs().empty()) w->project()->setCurrentRun(w->project()->runs().front()->id);
         settle(500);
         w->showTab(QStringLiteral("training"));
         settle(400);
@@ -71,8 +79,17 @@ void takeScreenshots(MainWindow* w, const QString& folder, int epochs) {
         settle(1500);
         save(w, folder, QStringLiteral("03-recommendations"));
         w->showTab(QStringLiteral("latent"));
-        settle(4000);
+        settle(2000);
+        if (auto* panel = w->findChild<LatentPanel*>()) panel->setColourBy(LatentPanel::ColourBy::Cluster);
+        settle(2000);
         save(w, folder, QStringLiteral("04-latent"));
+        for (QDockWidget* d : w->findChildren<QDockWidget*>())
+            if (d->objectName() == QLatin1String("DataDock")) d->raise();
+        w->showTab(QStringLiteral("training"));
+        settle(400);
+        save(w, folder, QStringLiteral("06-data"));
+        for (QDockWidget* d : w->findChildren<QDockWidget*>())
+            if (d->objectName() == QLatin1String("ModelDock")) d->raise();
         w->setTheme(QStringLiteral("dark"));
         w->showTab(QStringLiteral("training"));
         settle(600);

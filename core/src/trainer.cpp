@@ -8,6 +8,13 @@
 #include <thread>
 
 #include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "kernels/kernels.h"
 #include "vaecf/error.h"
@@ -26,6 +33,36 @@ int resolveThreads(int threads) {
 
 }  // namespace
 
+namespace {
+
+// Lowers the priority of every thread that enters the training arena (oneTBB workers are
+// shared, so a thread keeps the lower priority afterwards; the process only trains with them).
+class NiceObserver : public tbb::task_scheduler_observer {
+public:
+    NiceObserver(tbb::task_arena& arena, int niceness)
+        : tbb::task_scheduler_observer(arena), m_niceness(niceness) {
+        observe(true);
+    }
+    ~NiceObserver() override { observe(false); }
+    void on_scheduler_entry(bool) override { lowerThisThread(m_niceness); }
+
+    static void lowerThisThread(int niceness) {
+#ifdef __linux__
+        const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+        errno = 0;
+        const int now = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0 && now < niceness) setpriority(PRIO_PROCESS, tid, niceness);
+#else
+        (void)niceness;
+#endif
+    }
+
+private:
+    int m_niceness;
+};
+
+}  // namespace
+
 void TrainOptions::check() const {
     if (epochs < 0) fail("training option 'epochs' must be >= 0 (0: the model's default), got " +
                          std::to_string(epochs));
@@ -34,6 +71,8 @@ void TrainOptions::check() const {
              std::to_string(threads));
     if (patience < 0) fail("training option 'patience' must be >= 0, got " + std::to_string(patience));
     if (evalBatch < 1) fail("training option 'eval batch' must be >= 1");
+    if (niceness < 0 || niceness > 19)
+        fail("training option 'niceness' must be in [0, 19], got " + std::to_string(niceness));
     if (metrics.ndcgK < 1 || metrics.recallKs.size() != 2 || metrics.recallKs[0] < 1 ||
         metrics.recallKs[1] < 1)
         fail("training option 'metrics': cut-offs must be >= 1");
@@ -70,6 +109,7 @@ struct Trainer::Impl {
     int totalEpochs = 0;
     int threads = 1;
     std::unique_ptr<tbb::task_arena> arena;
+    std::unique_ptr<NiceObserver> nice;
     std::vector<EpochReport> history;
     int bestEpoch = 0;
     double bestValue = -INFINITY;
@@ -100,6 +140,10 @@ Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOp
     kernels::setFlushDenormals();
     im.arena = std::make_unique<tbb::task_arena>(im.threads);
     im.arena->initialize();
+    if (options.niceness > 0) {
+        im.nice = std::make_unique<NiceObserver>(*im.arena, options.niceness);
+        NiceObserver::lowerThisThread(options.niceness);  // the caller works in the arena too
+    }
     kernels::setFloatControl(callerCsr);
     im.arena->execute([&] { im.model->initialize(split.train, options.seed); });
 }

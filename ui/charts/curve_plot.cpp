@@ -244,6 +244,7 @@ struct CurvePlot::Impl {
 
     void onRangeChanged() {
         if (settingRange == 0) zoomed = true;
+        updateXTicks();
         updateMarker();
     }
 
@@ -325,6 +326,7 @@ struct CurvePlot::Impl {
             x1 += 0.5;
         }
         xAxis->setRange(x0, x1);
+        updateXTicks();
         if (logY) {
             if (!(y0 <= y1)) {
                 y0 = 1;
@@ -352,6 +354,20 @@ struct CurvePlot::Impl {
             v->setRange(y0, y1);
             v->applyNiceNumbers();
         }
+    }
+
+    // Ticks on round numbers (1, 2 or 5 times a power of ten) anchored at 0, whatever the
+    // first point's x (batch points start at a fraction of an epoch).
+    void updateXTicks() {
+        const double span = xAxis->max() - xAxis->min();
+        if (!(span > 0) || !std::isfinite(span)) return;
+        const double raw = span / 6.0;
+        const double p10 = std::pow(10.0, std::floor(std::log10(raw)));
+        const double m = raw / p10;
+        const double step = (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p10;
+        xAxis->setTickType(QValueAxis::TicksDynamic);
+        xAxis->setTickAnchor(0);
+        xAxis->setTickInterval(step);
     }
 
     void updateMarker() {

@@ -42,7 +42,7 @@ void DataLoader::load(const DataSource& source, std::shared_ptr<const core::Data
     m_cancel = cancel;
     m_busy = true;
     Q_EMIT started();
-    m_futures << QtConcurrent::run([this, job, source, raw, cancel] {
+    m_futures << QtConcurrent::run(jobPool(), [this, job, source, raw, cancel] {
         using Clock = std::chrono::steady_clock;
         auto last = Clock::now() - std::chrono::seconds(1);
         auto report = [&](std::uint64_t done, std::uint64_t total) {

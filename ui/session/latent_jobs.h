@@ -118,7 +118,7 @@ public:
                 Qt::QueuedConnection);
         };
         m_futures.removeIf([](const QFuture<void>& f) { return f.isFinished(); });
-        m_futures.push_back(QtConcurrent::run([stop = m_stop.get_token(), post, work = std::move(work),
+        m_futures.push_back(QtConcurrent::run(jobPool(), [stop = m_stop.get_token(), post, work = std::move(work),
                                                done = std::move(done), failed = std::move(failed),
                                                this, gen]() mutable {
             try {

@@ -9,6 +9,9 @@
 
 #include "vaecf/error.h"
 
+#include <QThread>
+#include <QThreadPool>
+
 namespace vaecf::ui {
 
 using core::fail;
@@ -138,6 +141,16 @@ DataSource DataSource::fromJson(const nlohmann::json& j) {
             recipe == "python" ? core::SplitRecipe::PythonRandom : core::SplitRecipe::LiangNotebook;
     }
     return s;
+}
+
+QThreadPool* jobPool() {
+    static QThreadPool* pool = [] {
+        auto* p = new QThreadPool;
+        p->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+        p->setExpiryTimeout(30000);
+        return p;
+    }();
+    return pool;
 }
 
 QString partName(Part part) {

@@ -22,6 +22,8 @@
 #include "vaecf/synthetic.h"
 #include "vaecf/trainer.h"
 
+class QThreadPool;
+
 namespace vaecf::ui {
 
 // Where the data came from and how it was prepared: enough to rebuild it (projects store it).
@@ -141,6 +143,11 @@ struct Run {
 
 // Messages for the log panel.
 enum class Severity { Info, Warning, Error };
+
+// The pool that runs the app's background jobs (loading, metrics, encodings, projections).
+// Not QThreadPool::globalInstance(): Qt's raster painting hands work to that pool and waits
+// for it, so long jobs there would freeze the window.
+QThreadPool* jobPool();
 
 class Project : public QObject {
     Q_OBJECT

@@ -148,7 +148,7 @@ std::vector<PartUserMetrics> computePartMetrics(const core::Model& model, const 
 QFuture<PartMetricsResult> computePartMetricsAsync(std::shared_ptr<const core::Model> model,
                                                    std::shared_ptr<const DataState> data, Part part,
                                                    std::shared_ptr<std::atomic<bool>> cancel) {
-    return QtConcurrent::run(
+    return QtConcurrent::run(jobPool(),
         [model = std::move(model), data = std::move(data), part, cancel = std::move(cancel)]() {
             PartMetricsResult result;
             result.part = part;

@@ -398,6 +398,9 @@ int TrainingSession::prepare(const RunSetup& setup) {
     r->totalEpochs = setup.options.epochs;
     RunSetup effective = setup;
     effective.config = r->config;
+    // Training takes every core; lowering its threads' priority keeps the window (and Qt's
+    // own drawing threads) responsive without slowing training when the GUI is idle.
+    if (effective.options.niceness == 0) effective.options.niceness = 10;
 
     m_worker = std::make_unique<Worker>();
     m_worker->owner = this;

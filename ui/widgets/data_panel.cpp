@@ -633,7 +633,7 @@ void DataPanel::openPath(const QString& rawPath) {
     const quint64 probe = m_probe;
     const bool detect = format == QLatin1String("auto");
     const QPointer<DataPanel> self(this);
-    (void)QtConcurrent::run([self, probe, path, detect, source] {
+    (void)QtConcurrent::run(jobPool(), [self, probe, path, detect, source] {
         QString detected = QStringLiteral("delimited");
         QString error;
         QStringList lines;

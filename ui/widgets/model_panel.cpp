@@ -47,7 +47,9 @@ QString rangeText(const core::ParamSpec& s) {
 // "quick demo": small enough to train in seconds on the demo dataset, large enough to learn.
 const std::map<std::string, nlohmann::json>& demoPreset() {
     static const std::map<std::string, nlohmann::json> p{
-        {"hidden_dims", nlohmann::json::array({200})}, {"latent_dim", 32}, {"batch_size", 100}};
+        {"hidden_dims", nlohmann::json::array({200})}, {"latent_dim", 32}, {"batch_size", 100},
+        // β reaches its cap within the demo's 30 epochs, so the annealing is visible.
+        {"total_anneal_steps", 2000}};
     return p;
 }
 

@@ -30,6 +30,10 @@ struct TrainOptions {
                                    // NDCG at metrics.ndcgK ("ndcg@100")
     MetricOptions metrics;
     std::int64_t evalBatch = 2000;
+    // Raise the nice value of the threads that train (Linux: per thread, 0..19; elsewhere
+    // ignored), so that an interactive front end and its helper threads keep the CPU they
+    // need while training uses every core. 0: leave the priority alone.
+    int niceness = 0;
     void check() const;            // throws Error naming the field
 };
 
