@@ -207,11 +207,11 @@ void MainWindow::buildMenus() {
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* train = menuBar()->addMenu(tr("&Train"));
-    train->addAction(tr("&Play"), m_session, &TrainingSession::play);
-    train->addAction(tr("P&ause"), m_session, &TrainingSession::pause);
-    train->addAction(tr("&Step one epoch"), m_session, &TrainingSession::step);
-    train->addAction(tr("S&top"), m_session, &TrainingSession::stop);
-    train->addAction(tr("&Reset (same seed)"), m_session, &TrainingSession::reset);
+    // The Training panel's own actions, so that their shortcuts (Space, F10, Ctrl+., Ctrl+R)
+    // work from every view and the menu shows them.
+    for (QAction* a : {m_training->playPauseAction(), m_training->playAction(), m_training->pauseAction(),
+                       m_training->stepAction(), m_training->stopAction(), m_training->resetAction()})
+        train->addAction(a);
     train->addSeparator();
     train->addAction(tr("Preset: &paper defaults"), this, [this] { m_model->applyPreset(QStringLiteral("paper")); });
     train->addAction(tr("Preset: &quick demo"), this, [this] { m_model->applyPreset(QStringLiteral("demo")); });

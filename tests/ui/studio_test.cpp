@@ -227,7 +227,13 @@ private Q_SLOTS:
         RunSetup s = m->currentSetup();
         s.options.epochs = 2;
         m->loadSetup(s);
-        w.session()->play();  // Play with nothing prepared takes the Model panel's settings
+        // Space from another view starts training (the Training panel's shortcuts are window-wide)
+        // and, with nothing prepared, takes the Model panel's settings.
+        w.showTab(QStringLiteral("runs"));
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QTest::keyClick(&w, Qt::Key_Space);
+        QTRY_VERIFY_WITH_TIMEOUT(w.session()->state() != TrainingSession::State::Idle, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(w.session()->state(), TrainingSession::State::Finished, 120000);
         QCOMPARE(w.project()->runs().size(), std::size_t{1});
         const Run& r = *w.project()->runs().front();

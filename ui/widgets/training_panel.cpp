@@ -61,7 +61,9 @@ TrainingPanel::TrainingPanel(Project* project, TrainingSession* session, QWidget
         auto* a = new QAction(style()->standardIcon(icon), text, this);
         a->setObjectName(name);
         a->setShortcuts(keys);
-        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        // Window-wide: the main window also lists these actions in its Train menu, so the keys
+        // work from any view (text fields keep their own keys).
+        a->setShortcutContext(Qt::WindowShortcut);
         a->setToolTip(tip);
         addAction(a);
         return a;
