@@ -3,7 +3,10 @@
 
 #include <algorithm>
 
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QFile>
 #include <QFileInfo>
 #include <QNetworkAccessManager>
@@ -12,6 +15,8 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QStandardPaths>
+
+#include "session/project.h"
 
 namespace vaecf::ui {
 
@@ -100,18 +105,32 @@ void MovieLensDownload::start(const QString& name) {
             finish(tr("%1 holds no MD5 digest").arg(reply->url().toString()));
             return;
         }
-        // Reuse a verified earlier download. Even ml-25m hashes in about a second, so this
-        // stays on the GUI thread rather than adding a worker for a rare path.
-        QFile existing(localPath(m_name));
-        if (existing.open(QIODevice::ReadOnly)) {
-            QCryptographicHash h(QCryptographicHash::Md5);
-            if (h.addData(&existing) && QString::fromLatin1(h.result().toHex()) == m_expectedMd5) {
+        // Reuse a verified earlier download. Hashing ml-25m takes about a second: do it in the
+        // background so the window keeps drawing.
+        const QString path = localPath(m_name);
+        if (!QFileInfo::exists(path)) {
+            fetchZip();
+            return;
+        }
+        ++m_check;
+        Q_EMIT statusChanged(tr("Checking the copy of %1 already downloaded…").arg(m_name));
+        auto* watcher = new QFutureWatcher<bool>(this);
+        connect(watcher, &QFutureWatcher<bool>::finished, this, [this, watcher, check = m_check] {
+            watcher->deleteLater();
+            if (!m_busy || check != m_check) return;  // cancelled or restarted meanwhile
+            if (watcher->result()) {
                 Q_EMIT statusChanged(tr("%1 is already downloaded").arg(m_name));
                 finish({});
                 return;
             }
-        }
-        fetchZip();
+            fetchZip();
+        });
+        watcher->setFuture(QtConcurrent::run(jobPool(), [path, expected = m_expectedMd5] {
+            QFile existing(path);
+            if (!existing.open(QIODevice::ReadOnly)) return false;
+            QCryptographicHash h(QCryptographicHash::Md5);
+            return h.addData(&existing) && QString::fromLatin1(h.result().toHex()) == expected;
+        }));
     });
 }
 
@@ -207,6 +226,7 @@ void MovieLensDownload::cancel() {
     }
     m_hash.reset();
     m_busy = false;
+    ++m_check;
     Q_EMIT statusChanged(tr("Download cancelled"));
     Q_EMIT cancelled();
 }

@@ -72,6 +72,7 @@ private:
     QString m_dir;
     QString m_name;
     QString m_expectedMd5;
+    int m_check = 0;  // counts checks of an existing file; stale results are ignored
     bool m_busy = false;
     QPointer<QNetworkReply> m_reply;
     std::unique_ptr<QSaveFile> m_file;
