@@ -47,26 +47,6 @@ QString firstLine(const QString& path) {
     return QString::fromUtf8(f.readLine()).trimmed();
 }
 
-// VAECF_TEST_SHOTS=<folder> saves screenshots for a look at the real rendering.
-void maybeShot(QWidget* w, const char* name) {
-    const QString dir = qEnvironmentVariable("VAECF_TEST_SHOTS");
-    if (dir.isEmpty()) return;
-    w->grab().save(dir + QLatin1Char('/') + QLatin1String(name) + QStringLiteral(".png"));
-    const QPalette light = w->palette();
-    QPalette dark;
-    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-    dark.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
-    dark.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
-    dark.setColor(QPalette::PlaceholderText, QColor(0xa0, 0xa0, 0xa0));
-    dark.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-    dark.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
-    dark.setColor(QPalette::Highlight, QColor(0x3d, 0xae, 0xe9));
-    w->setPalette(dark);
-    w->grab().save(dir + QLatin1Char('/') + QLatin1String(name) + QStringLiteral("-dark.png"));
-    w->setPalette(light);
-}
-
 }  // namespace
 
 class LatentTest : public QObject {
@@ -401,7 +381,6 @@ private Q_SLOTS:
         panel->selectPoint(4);
         QTRY_COMPARE(panel->neighbourModel()->rowCount(), 10);
         panel->setSearchText(QStringLiteral("^1"));
-        maybeShot(panel.get(), "latent-pca");
         const core::Projection2D& p = *panel->projection();
         const std::size_t dim = p.mean.size();
         std::vector<float> z(dim);

@@ -213,33 +213,6 @@ private Q_SLOTS:
             panel.findChild<QTableView*>(QStringLiteral("recsHistoryTable"))->model()->rowCount(),
             static_cast<int>(foldIn.size()));
 
-        // Visual check on demand: VAECF_RECS_SCREENSHOT=folder writes light and dark grabs.
-        if (const QString dir = qEnvironmentVariable("VAECF_RECS_SCREENSHOT"); !dir.isEmpty()) {
-            panel.resize(1400, 700);
-            panel.grab().save(dir + QStringLiteral("/recs-light.png"));
-            QPalette dark;
-            dark.setColor(QPalette::Window, QColor(45, 45, 48));
-            dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
-            dark.setColor(QPalette::Base, QColor(30, 30, 30));
-            dark.setColor(QPalette::AlternateBase, QColor(40, 40, 44));
-            dark.setColor(QPalette::Text, QColor(230, 230, 230));
-            dark.setColor(QPalette::Button, QColor(50, 50, 54));
-            dark.setColor(QPalette::ButtonText, QColor(230, 230, 230));
-            dark.setColor(QPalette::Highlight, QColor(42, 130, 218));
-            dark.setColor(QPalette::Link, QColor(80, 160, 255));
-            panel.setPalette(dark);
-            panel.grab().save(dir + QStringLiteral("/recs-dark.png"));
-            panel.setPalette(QPalette());
-            // Own taste with a few titles, after the background metrics landed.
-            QTRY_VERIFY_WITH_TIMEOUT(panel.partMetricsReady(), 10000);
-            panel.grab().save(dir + QStringLiteral("/recs-metrics.png"));
-            for (std::int32_t i : {3, 40, 41}) panel.addTasteItem(i);
-            panel.findChild<QTabWidget*>(QStringLiteral("recsTabs"))->setCurrentIndex(1);
-            panel.grab().save(dir + QStringLiteral("/recs-taste.png"));
-            panel.findChild<QTabWidget*>(QStringLiteral("recsTabs"))->setCurrentIndex(0);
-            panel.clearTaste();
-        }
-
         // N follows the spin box.
         panel.setTopN(7);
         QCOMPARE(m->rowCount(), 7);

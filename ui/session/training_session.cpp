@@ -285,26 +285,14 @@ TrainingSession::TrainingSession(Project* project, QObject* parent)
     timer->start();
     connect(m_project, &Project::runRemoved, this, [this](int id) {
         if (id != m_runId) return;
-        if (m_worker) {
-            m_worker->requestStop(true);
-            if (m_worker->thread.joinable()) m_worker->thread.join();
-            m_worker.reset();
-        }
+        stopWorker();
         m_runId = -1;
         setState(State::Idle);
     });
     connect(m_project, &Project::dataChanged, this, [this] {
         // A run belongs to its split: leave it when the data changes.
         if (m_worker && m_worker->data != m_project->data()) {
-            Run* r = m_project->run(m_runId);
-            m_worker->requestStop(true);
-            if (m_worker->thread.joinable()) m_worker->thread.join();
-            m_worker.reset();
-            if (r && (r->state == RunState::Running || r->state == RunState::Paused ||
-                      r->state == RunState::Ready)) {
-                r->state = RunState::Stopped;
-                m_project->notifyRunChanged(r->id);
-            }
+            stopWorker();
             m_runId = -1;
             setState(State::Idle);
         }
@@ -316,6 +304,30 @@ TrainingSession::~TrainingSession() {
         m_worker->requestStop(true);
         if (m_worker->thread.joinable()) m_worker->thread.join();
     }
+}
+
+void TrainingSession::stopWorker() {
+    if (!m_worker) return;
+    m_worker->requestStop(true);
+    if (m_worker->thread.joinable()) m_worker->thread.join();
+    m_worker.reset();
+    Run* r = m_project->run(m_runId);
+    if (r && (r->state == RunState::Running || r->state == RunState::Paused || r->state == RunState::Ready)) {
+        r->state = RunState::Stopped;
+        m_project->notifyRunChanged(r->id);
+    }
+}
+
+void TrainingSession::launchWorker(int runId, std::shared_ptr<const DataState> data, const RunSetup& setup) {
+    m_worker = std::make_unique<Worker>();
+    m_worker->owner = this;
+    m_worker->generation = ++g_generation;
+    m_worker->runId = runId;
+    m_worker->data = std::move(data);
+    m_worker->setup = setup;
+    Worker* w = m_worker.get();
+    w->thread = std::thread([w] { w->main(); });
+    setState(State::Ready);
 }
 
 QString TrainingSession::stateName(State state) {
@@ -382,17 +394,7 @@ int TrainingSession::prepare(const RunSetup& setup) {
         return -1;
     }
     // Leave the previous run: a finished one stays as it is; a live one is stopped.
-    if (m_worker) {
-        Run* old = m_project->run(m_runId);
-        m_worker->requestStop(true);
-        if (m_worker->thread.joinable()) m_worker->thread.join();
-        m_worker.reset();
-        if (old && (old->state == RunState::Running || old->state == RunState::Paused ||
-                    old->state == RunState::Ready)) {
-            old->state = RunState::Stopped;
-            m_project->notifyRunChanged(old->id);
-        }
-    }
+    stopWorker();
     Run* r = m_project->addRun(run);
     m_runId = r->id;
     r->totalEpochs = setup.options.epochs;
@@ -401,29 +403,15 @@ int TrainingSession::prepare(const RunSetup& setup) {
     // Training takes every core; lowering its threads' priority keeps the window (and Qt's
     // own drawing threads) responsive without slowing training when the GUI is idle.
     if (effective.options.niceness == 0) effective.options.niceness = 10;
-
-    m_worker = std::make_unique<Worker>();
-    m_worker->owner = this;
-    m_worker->generation = ++g_generation;
-    m_worker->runId = r->id;
-    m_worker->data = data;
-    m_worker->setup = effective;
-    Worker* w = m_worker.get();
-    w->thread = std::thread([w] { w->main(); });
     m_project->setCurrentRun(r->id);
     m_project->log(Severity::Info, tr("Prepared %1: %2 on %3 (seed %4)")
                                        .arg(r->name, r->configSummary(), data->title())
                                        .arg(setup.options.seed));
-    setState(State::Ready);
+    launchWorker(r->id, data, effective);
     return r->id;
 }
 
-int TrainingSession::rerun(int id, const RunSetup& setup) {
-    if (!m_project->run(id)) return -1;
-    return prepare(setup);
-}
-
-void TrainingSession::startWorker(bool stepOnly) {
+void TrainingSession::go(bool stepOnly) {
     if (!m_worker || m_state == State::Finished || m_state == State::Failed || m_state == State::Idle) {
         if (!m_provider) {
             m_project->log(Severity::Error, tr("Nothing to train: no run is prepared."));
@@ -436,12 +424,12 @@ void TrainingSession::startWorker(bool stepOnly) {
 
 void TrainingSession::play() {
     if (m_state == State::Running) return;
-    startWorker(false);
+    go(false);
 }
 
 void TrainingSession::step() {
     if (m_state == State::Running) return;
-    startWorker(true);
+    go(true);
 }
 
 void TrainingSession::pause() {
@@ -457,7 +445,7 @@ void TrainingSession::stop() {
 void TrainingSession::reset() {
     Run* r = m_project->run(m_runId);
     if (!r || !m_worker) return;
-    RunSetup setup = m_worker->setup;
+    const RunSetup setup = m_worker->setup;
     std::shared_ptr<const DataState> data = m_worker->data;
     m_worker->requestStop(true);
     if (m_worker->thread.joinable()) m_worker->thread.join();
@@ -471,18 +459,9 @@ void TrainingSession::reset() {
     r->state = RunState::Ready;
     r->error.clear();
     r->created = QDateTime::currentDateTime();
-
-    m_worker = std::make_unique<Worker>();
-    m_worker->owner = this;
-    m_worker->generation = ++g_generation;
-    m_worker->runId = r->id;
-    m_worker->data = data;
-    m_worker->setup = setup;
-    Worker* w = m_worker.get();
-    w->thread = std::thread([w] { w->main(); });
     m_project->notifyRunChanged(r->id);
     m_project->log(Severity::Info, tr("Reset %1: same settings, same seed %2").arg(r->name).arg(setup.options.seed));
-    setState(State::Ready);
+    launchWorker(r->id, std::move(data), setup);
 }
 
 }  // namespace vaecf::ui

@@ -56,8 +56,6 @@ public Q_SLOTS:
     void step();    // run one epoch, then pause (prepares first when Idle)
     void stop();    // ends the run after the current batch; a partial epoch is dropped
     void reset();   // same run settings and seed: history cleared, weights re-initialized
-    // Prepares a copy of run `id`'s settings as a new run (for "re-run with changes").
-    int rerun(int id, const RunSetup& setup);
 
 Q_SIGNALS:
     void stateChanged(vaecf::ui::TrainingSession::State state);
@@ -73,7 +71,12 @@ private:
     struct Worker;
     void setState(State s);
     void drainBatches();
-    void startWorker(bool stepOnly);
+    // Lets the worker train (preparing a run from the provider first when none is live).
+    void go(bool stepOnly);
+    // Joins the worker (if any); a run it left Ready, Running or Paused is marked Stopped.
+    void stopWorker();
+    // Starts a worker that initializes run `runId` with `setup` on `data` (state Ready).
+    void launchWorker(int runId, std::shared_ptr<const DataState> data, const RunSetup& setup);
 
     Project* m_project;
     State m_state = State::Idle;

@@ -229,8 +229,8 @@ void ModelPanel::rebuildForm() {
         cl->addWidget(f->editor);
         cl->addWidget(f->errorLabel);
         form->addRow(lab, cell);
-        setFieldValue(*f, s.defaultValue);
         m_fields.push_back(std::move(f));
+        setFieldValue(*m_fields.back(), s.defaultValue);
     }
     m_formLayout->addStretch(1);
     if (m_epochs) m_epochs->setValue(0);
@@ -277,12 +277,7 @@ void ModelPanel::validateField(Field& f) {
     f.errorLabel->setText(err);
     f.errorLabel->setVisible(!err.isEmpty());
     int bad = 0;
-    bool listed = false;
-    for (const auto& x : m_fields) {
-        bad += x->error.isEmpty() ? 0 : 1;
-        listed = listed || x.get() == &f;
-    }
-    if (!listed && !f.error.isEmpty()) ++bad;  // still being built
+    for (const auto& x : m_fields) bad += x->error.isEmpty() ? 0 : 1;
     m_status->setText(bad ? tr("%n field(s) need a valid value before training.", nullptr, bad) : QString());
     Q_EMIT setupChanged();
 }

@@ -260,7 +260,7 @@ void TrainingPanel::chooseRun() {
     updateIdleProgress();
 }
 
-void TrainingPanel::rebuild() {
+void TrainingPanel::clearPlots() {
     for (CurvePlot* p : {m_lossPlot, m_betaPlot, m_metricPlot}) {
         p->clearPoints();
         p->clearMarker();
@@ -268,6 +268,10 @@ void TrainingPanel::rebuild() {
     }
     m_batchesShown = 0;
     m_epochsShown = 0;
+}
+
+void TrainingPanel::rebuild() {
+    clearPlots();
     sync();
 }
 
@@ -278,14 +282,7 @@ void TrainingPanel::sync() {
         return;
     }
     if (r->batches.size() < m_batchesShown || r->epochs.size() < m_epochsShown) {
-        // Reset cleared the history.
-        for (CurvePlot* p : {m_lossPlot, m_betaPlot, m_metricPlot}) {
-            p->clearPoints();
-            p->clearMarker();
-            p->resetZoom();
-        }
-        m_batchesShown = 0;
-        m_epochsShown = 0;
+        clearPlots();  // Reset cleared the history.
     }
     if (r->batches.size() > m_batchesShown) appendBatches(*r, m_batchesShown);
     if (r->epochs.size() > m_epochsShown) appendEpochs(*r, m_epochsShown);

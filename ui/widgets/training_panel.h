@@ -64,6 +64,7 @@ public:
 private:
     void updateActions();
     void chooseRun();
+    void clearPlots();
     void rebuild();
     void sync();
     void updateProgress(int epoch, int totalEpochs, qint64 batch, qint64 batches);
