@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "vaecf/model.h"
 
+#include <cstdio>
+
+#include <unistd.h>
+
+#include "vaecf/bivae.h"
+#include "vaecf/ease.h"
 #include "vaecf/error.h"
+#include "vaecf/item_knn.h"
 #include "vaecf/mult_vae.h"
 #include "vaecf/popularity.h"
+#include "vaecf/recvae.h"
+#include "vaecf/vamp_vae.h"
 
 namespace vaecf::core {
 
@@ -15,8 +24,32 @@ void Model::decode(const float*, std::int64_t, float*) const {
     fail(info().name + " has no decoder to map latent points to items");
 }
 
+double Model::memoryEstimate(std::int64_t, std::int64_t, std::int64_t) const { return 0; }
+
+std::string formatBytes(double bytes) {
+    char buf[32];
+    if (bytes >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    else if (bytes >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f kB", bytes / 1e3);
+    return buf;
+}
+
+void checkMemory(const std::string& owner, double bytes, const std::string& hint) {
+    const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                        static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (have > 0 && bytes > 0.9 * have)
+        fail(owner + ": these hyperparameters need about " + formatBytes(bytes) +
+             ", more than this machine's " + formatBytes(have) + " of memory; " + hint);
+}
+
 const std::vector<ModelInfo>& modelCatalog() {
-    static const std::vector<ModelInfo> catalog{multVaeInfo(), multDaeInfo(), popularityInfo()};
+    // In the order pickers list them: the paper models first, then context.
+    static const std::vector<ModelInfo> catalog{
+        multVaeInfo(), multDaeInfo(),  vampInfo(),     hvampInfo(),     hvampGatedInfo(),
+        biVaeInfo(),   recVaeInfo(),   easeInfo(),     itemKnnInfo(),   popularityInfo()};
     return catalog;
 }
 
@@ -33,6 +66,13 @@ std::unique_ptr<Model> createModel(const std::string& id, const Config& config) 
     if (mi.id == "mult-vae") return std::make_unique<MultVae>(true, config);
     if (mi.id == "mult-dae") return std::make_unique<MultVae>(false, config);
     if (mi.id == "popularity") return std::make_unique<Popularity>(config);
+    if (mi.id == "vamp") return std::make_unique<VampVae>(VampVariant::Vamp, config);
+    if (mi.id == "hvamp") return std::make_unique<VampVae>(VampVariant::HVamp, config);
+    if (mi.id == "hvamp-gated") return std::make_unique<VampVae>(VampVariant::HVampGated, config);
+    if (mi.id == "bivae") return std::make_unique<BiVae>(config);
+    if (mi.id == "recvae") return std::make_unique<RecVae>(config);
+    if (mi.id == "ease") return std::make_unique<Ease>(config);
+    if (mi.id == "itemknn") return std::make_unique<ItemKnn>(config);
     fail("model '" + id + "' is listed but has no implementation");
 }
 
@@ -40,7 +80,9 @@ std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameter
     if (!model.initialized()) fail("cannot copy " + model.info().id + ": it was never initialized");
     auto copy = createModel(model.info().id, model.config());
     CsrMatrix shape;
+    shape.rows = model.numUsers();
     shape.cols = model.numItems();
+    shape.indptr.assign(static_cast<std::size_t>(shape.rows + 1), 0);
     copy->initialize(shape, 0);
     copy->setState(parameters ? *parameters : model.parameters());
     return copy;

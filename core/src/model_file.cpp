@@ -98,6 +98,7 @@ void saveModelFile(const std::filesystem::path& path, const Model& model, const 
     header["model"] = model.info().id;
     header["config"] = model.config();
     header["items"] = model.numItems();
+    header["users"] = model.numUsers();
     header["item_ids"] = meta.itemIds;
     header["item_titles"] = meta.itemTitles;
     header["dataset"] = meta.datasetName;
@@ -186,8 +187,13 @@ LoadedModel loadModelFile(const std::filesystem::path& path) {
         }
         if (r.pos() != bytes.size() - 4)
             fail(p + ": the model file has unexpected bytes after the last tensor");
+        // An empty matrix of the training shape (older files lack "users": 0 rows).
         CsrMatrix shape;
+        shape.rows = header.value("users", std::int64_t{0});
+        if (shape.rows < 0 || shape.rows > (1ll << 31))
+            fail(p + ": the model file header has an impossible user count");
         shape.cols = items;
+        shape.indptr.assign(static_cast<std::size_t>(shape.rows + 1), 0);
         lm.model->initialize(shape, 0);
         lm.model->setState(tensors);
         return lm;

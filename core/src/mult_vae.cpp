@@ -470,6 +470,7 @@ void MultVae::initialize(const CsrMatrix& train, std::uint64_t seed) {
     if (train.cols <= 0) fail("cannot initialize " + info().id + ": the training matrix has no items");
     auto& im = *m_impl;
     m_numItems = train.cols;
+    m_numUsers = train.rows;
     im.seed = seed;
     im.updates = 0;
     im.touched.clear();
@@ -480,28 +481,9 @@ void MultVae::initialize(const CsrMatrix& train, std::uint64_t seed) {
     std::vector<std::int64_t> decDims{im.latent};
     decDims.insert(decDims.end(), hidden.rbegin(), hidden.rend());
     decDims.push_back(m_numItems);
-    // Refuse sizes this machine cannot hold before allocating: weights, gradients and two
-    // Adam moments per parameter, plus the output activations of a batch.
-    double params = 0;
-    for (std::size_t j = 0; j + 1 < encDims.size(); ++j)
-        params += static_cast<double>(encDims[j] + 1) * static_cast<double>(encDims[j + 1]);
-    for (std::size_t j = 0; j + 1 < decDims.size(); ++j)
-        params += static_cast<double>(decDims[j] + 1) * static_cast<double>(decDims[j + 1]);
-    const double need = 16.0 * params + 8.0 * static_cast<double>(im.batchSize) *
-                                             static_cast<double>(m_numItems);
-    const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                        static_cast<double>(sysconf(_SC_PAGE_SIZE));
-    if (have > 0 && need > 0.9 * have) {
-        char msg[320];
-        std::snprintf(msg, sizeof msg,
-                      "%s: these hyperparameters need about %.1f GB (%.0f million parameters with "
-                      "Adam state for %lld items, batch_size %lld), more than this machine's "
-                      "%.1f GB of memory; lower hidden_dims, latent_dim or batch_size",
-                      info().id.c_str(), need / 1e9, params / 1e6,
-                      static_cast<long long>(m_numItems), static_cast<long long>(im.batchSize),
-                      have / 1e9);
-        fail(msg);
-    }
+    // Refuse sizes this machine cannot hold before allocating.
+    checkMemory(info().id, memoryEstimate(train.rows, m_numItems, train.nnz()),
+                "lower hidden_dims, latent_dim or batch_size");
     Rng rng(mixSeed(seed, 0x1417));
     im.enc.assign(encDims.size() - 1, {});
     for (std::size_t j = 0; j + 1 < encDims.size(); ++j) {
@@ -685,6 +667,25 @@ void MultVae::setState(const TensorMap& state) {
         const auto& u = requireTensor(state, "updates", 1, 2).data;
         m_impl->updates = (static_cast<std::int64_t>(u[0]) << 24) + static_cast<std::int64_t>(u[1]);
     }
+}
+
+double MultVae::memoryEstimate(std::int64_t, std::int64_t items, std::int64_t) const {
+    // Weights, gradients and two Adam moments per parameter, plus the output activations of a
+    // batch (logits and their gradient).
+    const auto hidden = m_config["hidden_dims"].get<std::vector<std::int64_t>>();
+    const std::int64_t K = m_impl->latent;
+    std::vector<std::int64_t> enc{items};
+    enc.insert(enc.end(), hidden.begin(), hidden.end());
+    enc.push_back(m_variational ? 2 * K : K);
+    std::vector<std::int64_t> dec{K};
+    dec.insert(dec.end(), hidden.rbegin(), hidden.rend());
+    dec.push_back(items);
+    double params = 0;
+    for (const auto* dims : {&enc, &dec})
+        for (std::size_t j = 0; j + 1 < dims->size(); ++j)
+            params += static_cast<double>((*dims)[j] + 1) * static_cast<double>((*dims)[j + 1]);
+    return 16.0 * params +
+           8.0 * static_cast<double>(m_impl->batchSize) * static_cast<double>(items);
 }
 
 std::vector<float>& MultVae::parameter(const std::string& name) {

@@ -21,6 +21,7 @@ Popularity::Popularity(const Config& config) {
 void Popularity::initialize(const CsrMatrix& train, std::uint64_t) {
     if (train.cols <= 0) fail("cannot initialize popularity: the training matrix has no items");
     m_numItems = train.cols;
+    m_numUsers = train.rows;
     m_counts.assign(static_cast<std::size_t>(train.cols), 0.0f);
 }
 

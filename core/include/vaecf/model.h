@@ -83,6 +83,9 @@ public:
     virtual void initialize(const CsrMatrix& train, std::uint64_t seed) = 0;
     bool initialized() const { return m_numItems > 0; }
     std::int64_t numItems() const { return m_numItems; }
+    // Rows of the matrix given to initialize() (the training users). Two-sided models (BiVAE)
+    // size their item encoder by it, so copies and loaded files initialize with as many rows.
+    std::int64_t numUsers() const { return m_numUsers; }
 
     // Closed-form models and baselines fit in their first "epoch"; more epochs do nothing.
     virtual bool iterative() const { return true; }
@@ -112,6 +115,16 @@ public:
     // Item embeddings (items x dim) where the model has them (e.g. decoder output weights), else
     // an empty tensor.
     virtual Tensor itemEmbeddings() const { return {}; }
+    // VampPrior models: the learned pseudo-inputs passed through encode() as if they were
+    // users (C x latentDim() posterior means), so a latent map can draw them beside the users.
+    // Empty for models without pseudo-inputs.
+    virtual Tensor pseudoInputLatents() const { return {}; }
+
+    // Bytes this model needs to train on a users x items matrix with nnz stored entries
+    // (parameters, optimizer state, the largest per-batch buffers), estimated from the config
+    // alone, before anything is allocated, so front ends can report it (EASE needs I x I
+    // float64 matrices). 0 when not estimated.
+    virtual double memoryEstimate(std::int64_t users, std::int64_t items, std::int64_t nnz) const;
 
     // Complete state (parameters and optimizer moments, counters) as named tensors.
     virtual TensorMap state() const = 0;
@@ -125,7 +138,28 @@ public:
 protected:
     Config m_config;
     std::int64_t m_numItems = 0;
+    std::int64_t m_numUsers = 0;  // set by initialize()
 };
+
+// Test hook of the models with hand-written backward passes: the loss of rows [begin, end) of
+// `rows` with every random draw (dropout masks, ε) fixed by `noiseSeed`, and optionally its
+// analytic gradient keyed like parameters(); with training = false no dropout and z = μ.
+// Tests perturb single weights through parameter() and compare with finite differences.
+class Differentiable {
+public:
+    virtual ~Differentiable() = default;
+    virtual LossTerms batchLoss(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
+                                std::uint64_t noiseSeed, bool training, double beta,
+                                TensorMap* gradient) const = 0;
+    // Mutable access to a parameter tensor by name (a key of parameters()).
+    virtual std::vector<float>& parameter(const std::string& name) = 0;
+};
+
+// Refuses to go on when `bytes` exceed 90 % of this machine's physical memory, with a message
+// naming the model, the estimate and what to lower (`hint`).
+void checkMemory(const std::string& owner, double bytes, const std::string& hint);
+// "1.3 GB", "640 MB", "12 kB".
+std::string formatBytes(double bytes);
 
 // Registry of every model the studio offers.
 const std::vector<ModelInfo>& modelCatalog();

@@ -27,7 +27,7 @@ namespace vaecf::core {
 const ModelInfo& multVaeInfo();
 const ModelInfo& multDaeInfo();
 
-class MultVae : public Model {
+class MultVae : public Model, public Differentiable {
 public:
     // variational = true: Mult-VAE; false: Mult-DAE. `config` is validated against the info.
     MultVae(bool variational, const Config& config);
@@ -55,6 +55,7 @@ public:
     TensorMap state() const override;
     void setState(const TensorMap& state) override;
     TensorMap parameters() const override;
+    double memoryEstimate(std::int64_t users, std::int64_t items, std::int64_t nnz) const override;
 
     // --- for tests (gradient checks) and benchmarks -----------------------------------------
     // Loss of one batch (rows [begin, end) of `rows`) with fixed dropout masks and noise drawn
@@ -62,9 +63,9 @@ public:
     // With training = false: no dropout, z = μ (but the loss is still the training loss).
     LossTerms batchLoss(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
                         std::uint64_t noiseSeed, bool training, double beta,
-                        TensorMap* gradient) const;
+                        TensorMap* gradient) const override;
     // Mutable access to a parameter tensor by name (tests perturb single weights).
-    std::vector<float>& parameter(const std::string& name);
+    std::vector<float>& parameter(const std::string& name) override;
     double currentBeta() const;
     std::int64_t updates() const;
 
