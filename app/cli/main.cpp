@@ -17,8 +17,10 @@
 #include "vaecf/system.h"
 #include "vaecf/error.h"
 #include "vaecf/metrics.h"
+#include "vaecf/bivae.h"
 #include "vaecf/model.h"
 #include "vaecf/model_file.h"
+#include "vaecf/side_features.h"
 #include "vaecf/trainer.h"
 
 using namespace vaecf::core;
@@ -197,7 +199,37 @@ struct TrainArgs {
     std::string out;
     std::string record;
     bool noTest = false;
+    std::string userFeatures, itemFeatures;  // BiVAE's constrained adaptive prior
+    std::int64_t benchBatches = 0;           // bench: time only this many batches per epoch
 };
+
+// Side features of BiVAE's constrained adaptive prior, aligned to the split's training users
+// and items; refused for other models.
+void attachSideFeatures(Model& model, const TrainArgs& a, const Split& split) {
+    if (a.userFeatures.empty() && a.itemFeatures.empty()) return;
+    auto* bivae = dynamic_cast<BiVae*>(&model);
+    if (!bivae)
+        fail("--user-features/--item-features: only bivae has a prior that reads side features, not " +
+             model.info().id);
+    Tensor users, items;
+    std::string report;
+    if (!a.userFeatures.empty()) {
+        users = readSideFeatures(a.userFeatures, split.trainUserIds, &report);
+        std::printf("features:    users %s\n", report.c_str());
+    }
+    if (!a.itemFeatures.empty()) {
+        items = readSideFeatures(a.itemFeatures, split.itemIds, &report);
+        std::printf("features:    items %s\n", report.c_str());
+    }
+    bivae->setSideFeatures(users, items);
+}
+
+// "memory:      about 1.2 GB to train (estimate)", when the model estimates it.
+void printMemoryEstimate(const Model& model, const Split& split) {
+    const double bytes = model.memoryEstimate(split.train.rows, split.numItems(), split.train.nnz());
+    if (bytes > 0)
+        std::printf("memory:      about %s to train (estimate)\n", formatBytes(bytes).c_str());
+}
 
 int runTrain(TrainArgs& a) {
     const Config cfg = parseSets(a.model, a.sets);
@@ -209,12 +241,16 @@ int runTrain(TrainArgs& a) {
     o.seed = a.seed;
     o.threads = a.data.threads;
     o.patience = a.patience;
-    Trainer t(d.split, std::move(model), o);
+    attachSideFeatures(*model, a, d.split);
     std::printf("model:       %s %s | %d epochs | seed %llu | %d threads | kernels %s\n",
-                t.model().info().name.c_str(), t.model().config().dump().c_str(), t.totalEpochs(),
+                model->info().name.c_str(), model->config().dump().c_str(),
+                a.epochs > 0 ? a.epochs : model->defaultEpochs(),
                 static_cast<unsigned long long>(a.seed),
                 a.data.threads > 0 ? a.data.threads : hardwareThreads(),
                 kernelIsaName().c_str());
+    printMemoryEstimate(*model, d.split);
+    std::fflush(stdout);
+    Trainer t(d.split, std::move(model), o);
     std::fflush(stdout);
     ProgressLine progress(!a.data.quiet);
     const int width = static_cast<int>(std::to_string(t.totalEpochs()).size());
@@ -461,18 +497,38 @@ int runBench(TrainArgs& a, int epochs) {
     o.seed = a.seed;
     o.threads = a.data.threads;
     o.validate = false;
-    Trainer t(d.split, createModel(a.model, cfg), o);
+    auto model = createModel(a.model, cfg);
+    attachSideFeatures(*model, a, d.split);
+    Trainer t(d.split, std::move(model), o);
     std::printf("bench: %s on %s training users x %s items (%s interactions), %d threads, kernels %s\n",
                 t.model().info().name.c_str(), humanCount(d.split.train.rows).c_str(),
                 humanCount(d.split.numItems()).c_str(), humanCount(d.split.train.nnz()).c_str(),
                 a.data.threads > 0 ? a.data.threads : hardwareThreads(),
                 kernelIsaName().c_str());
+    printMemoryEstimate(t.model(), d.split);
     std::vector<double> secs;
-    t.run({}, {}, [&](const EpochReport& r) {
-        secs.push_back(r.trainSeconds);
-        std::printf("epoch %d: %.3f s (loss %s)\n", r.epoch, r.trainSeconds, fmt(r.train.loss, 3).c_str());
+    // With --batches N each epoch stops after N batches and its time is scaled to the whole
+    // epoch (the models' batches are alike in cost, so this estimates slow models' epochs).
+    while (!t.done()) {
+        std::stop_source stop;
+        std::int64_t done = 0, batches = 0;
+        const EpochReport r = t.runEpoch(stop.get_token(), [&](const BatchProgress& p) {
+            done = p.batch + 1;
+            batches = p.batches;
+            if (a.benchBatches > 0 && done >= a.benchBatches) stop.request_stop();
+        });
+        double s = r.trainSeconds;
+        if (r.stopped && done > 0 && batches > done) {
+            s *= static_cast<double>(batches) / static_cast<double>(done);
+            std::printf("epoch %d: %lld of %lld batches in %.3f s -> %.3f s per epoch (loss %s)\n", r.epoch,
+                        static_cast<long long>(done), static_cast<long long>(batches), r.trainSeconds, s,
+                        fmt(r.train.loss, 3).c_str());
+        } else {
+            std::printf("epoch %d: %.3f s (loss %s)\n", r.epoch, s, fmt(r.train.loss, 3).c_str());
+        }
+        secs.push_back(s);
         std::fflush(stdout);
-    });
+    }
     std::vector<double> steady(secs.size() > 1 ? secs.begin() + 1 : secs.begin(), secs.end());
     std::sort(steady.begin(), steady.end());
     const double med = steady.empty() ? 0 : steady[steady.size() / 2];
@@ -568,6 +624,18 @@ int main(int argc, char** argv) {
     bench->add_option("-m,--model", bn.model, "Model id");
     bench->add_option("--set", bn.sets, "Hyperparameter name=value (repeatable)");
     bench->add_option("--epochs", benchEpochs, "Epochs to time")->check(CLI::Range(1, 1000));
+    bench->add_option("--batches", bn.benchBatches,
+                      "Time only this many batches of each epoch and scale to the whole epoch (0: all)")
+        ->check(CLI::Range(0, 1000000000));
+    for (auto* sub : {train, bench}) {
+        TrainArgs& args = sub == train ? tr : bn;
+        sub->add_option("--user-features", args.userFeatures,
+                        "BiVAE: CSV of user side features (id,f1,f2,...) for the constrained adaptive prior")
+            ->check(CLI::ExistingFile);
+        sub->add_option("--item-features", args.itemFeatures,
+                        "BiVAE: CSV of item side features (id,f1,f2,...) for the constrained adaptive prior")
+            ->check(CLI::ExistingFile);
+    }
     bench->add_option("--threads", bn.data.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
     bench->add_option("--seed", bn.seed, "Seed");
     bench->add_option("--json", bn.record, "Write the timings as JSON to this file");

@@ -3,8 +3,6 @@
 
 #include <cstdio>
 
-#include <unistd.h>
-
 #include "vaecf/bivae.h"
 #include "vaecf/ease.h"
 #include "vaecf/error.h"
@@ -12,6 +10,7 @@
 #include "vaecf/mult_vae.h"
 #include "vaecf/popularity.h"
 #include "vaecf/recvae.h"
+#include "vaecf/system.h"
 #include "vaecf/vamp_vae.h"
 
 namespace vaecf::core {
@@ -38,8 +37,7 @@ std::string formatBytes(double bytes) {
 }
 
 void checkMemory(const std::string& owner, double bytes, const std::string& hint) {
-    const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                        static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const double have = physicalMemoryBytes();
     if (have > 0 && bytes > 0.9 * have)
         fail(owner + ": these hyperparameters need about " + formatBytes(bytes) +
              ", more than this machine's " + formatBytes(have) + " of memory; " + hint);

@@ -27,6 +27,10 @@ void Popularity::initialize(const CsrMatrix& train, std::uint64_t) {
 
 EpochStats Popularity::trainEpoch(const CsrMatrix& train, int epoch, const BatchCallback& onBatch,
                                   std::stop_token) {
+    if (!initialized()) fail("train popularity: the model is not initialized");
+    if (train.cols != m_numItems)
+        fail("train popularity: the matrix has " + std::to_string(train.cols) + " items, the model " +
+             std::to_string(m_numItems));
     std::fill(m_counts.begin(), m_counts.end(), 0.0f);
     for (std::int32_t i : train.indices) m_counts[i] += 1.0f;
     EpochStats s;
@@ -38,6 +42,10 @@ EpochStats Popularity::trainEpoch(const CsrMatrix& train, int epoch, const Batch
 
 void Popularity::score(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
                        float* out) const {
+    if (!initialized()) fail("score popularity: the model is not trained");
+    if (rows.cols != m_numItems)
+        fail("score: the rows have " + std::to_string(rows.cols) + " items, the model " +
+             std::to_string(m_numItems));
     for (std::int64_t r = begin; r < end; ++r)
         std::copy(m_counts.begin(), m_counts.end(), out + (r - begin) * m_numItems);
 }

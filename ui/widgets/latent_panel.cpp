@@ -446,7 +446,8 @@ void LatentPanel::startMap() {
     if (model != m_model) m_pointsStale = true;
     m_model = model;
     if (m_subject == LatentSubject::Users && model->latentDim() <= 0) {
-        showPlaceholder(tr("%1 has no latent space to map. Users of a VAE or DAE have one.")
+        showPlaceholder(tr("%1 has no latent space to map. The autoencoders (VAEs, DAE, BiVAE) have one; "
+                               "its items may still be mapped by their embeddings.")
                             .arg(QString::fromStdString(model->info().name)));
         return;
     }
@@ -490,6 +491,11 @@ void LatentPanel::startMap() {
             MapResult r;
             r.points = reuse ? reuse : buildLatentPoints(*model, *data, request, stop);
             if (stop.stop_requested()) core::fail("cancelled");
+            if (request.subject == LatentSubject::Users) {
+                const core::Tensor t = model->pseudoInputLatents();
+                if (t.rows > 0 && t.cols == model->latentDim())
+                    r.pseudo = core::PointSet{t.rows, static_cast<int>(t.cols), t.data};
+            }
             if (kind == ProjectionKind::Tsne) {
                 const std::int64_t n = r.points->size();
                 post([this, n] {
@@ -572,6 +578,7 @@ void LatentPanel::onMapReady(MapResult result) {
     applySearch();
     const bool pca = !m_projection->axes.empty() && !m_projection->mean.empty();
     m_scatter->setTraversalEnabled(pca);
+    m_pseudo = std::move(result.pseudo);
     applyPseudoInputs();
     if (!pca) m_traversalNote->setText(tr("Traversal needs a PCA map: only its inverse is exact."));
     else if (!m_model->hasDecoder()) m_traversalNote->setText(tr("This model has no decoder to traverse."));

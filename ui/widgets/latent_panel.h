@@ -105,6 +105,7 @@ private:
     struct MapResult {
         std::shared_ptr<const LatentPoints> points;
         std::shared_ptr<const core::Projection2D> projection;
+        core::PointSet pseudo;  // the model's pseudo-inputs in latent space (VampPrior), or empty
     };
 
     void buildUi();

@@ -16,6 +16,7 @@
 
 #include "vaecf/error.h"
 #include "vaecf/params.h"
+#include "vaecf/system.h"
 
 namespace vaecf::ui {
 
@@ -95,7 +96,7 @@ ModelPanel::ModelPanel(Project* project, QWidget* parent) : QWidget(parent), m_p
     m_epochs->setObjectName(QStringLiteral("epochs"));
     m_epochs->setRange(0, 100000);
     m_epochs->setSpecialValueText(tr("model default"));
-    m_epochs->setToolTip(tr("Training epochs (passes over the training users); 0: the model's default (200 for Mult-VAE/DAE)"));
+    m_epochs->setToolTip(tr("Training epochs (passes over the training users); 0: the model's own default, shown in the box"));
     tf->addRow(tr("Epochs"), m_epochs);
     m_seed = new QSpinBox(trainBox);
     m_seed->setObjectName(QStringLiteral("seed"));
@@ -124,6 +125,12 @@ ModelPanel::ModelPanel(Project* project, QWidget* parent) : QWidget(parent), m_p
     m_status->setObjectName(QStringLiteral("modelStatus"));
     m_status->setWordWrap(true);
     outer->addWidget(m_status);
+    m_memory = new QLabel(this);
+    m_memory->setObjectName(QStringLiteral("memoryEstimate"));
+    m_memory->setWordWrap(true);
+    outer->addWidget(m_memory);
+    connect(this, &ModelPanel::setupChanged, this, &ModelPanel::updateMemoryEstimate);
+    if (m_project) connect(m_project, &Project::dataChanged, this, &ModelPanel::updateMemoryEstimate);
 
     connect(m_modelCombo, &QComboBox::currentIndexChanged, this, [this] {
         rebuildForm();
@@ -358,6 +365,38 @@ void ModelPanel::applyPreset(const QString& preset) {
                                            ? tr("Model settings: quick demo preset")
                                            : tr("Model settings: the paper's defaults"));
 }
+
+void ModelPanel::updateMemoryEstimate() {
+    const auto data = m_project ? m_project->data() : nullptr;
+    const RunSetup s = currentSetup();
+    m_epochs->setSpecialValueText(tr("model default"));
+    QString text;
+    bool tooMuch = false;
+    try {
+        const auto model = core::createModel(s.modelId, s.error.isEmpty() ? s.config : nlohmann::json::object());
+        m_epochs->setSpecialValueText(tr("model default (%1)").arg(model->defaultEpochs()));
+        if (data && s.error.isEmpty()) {
+            const core::CsrMatrix& train = data->split.train;
+            const double bytes = model->memoryEstimate(train.rows, train.cols, train.nnz());
+            const double have = core::physicalMemoryBytes();
+            tooMuch = have > 0 && bytes > 0.9 * have;
+            if (bytes > 0)
+                text = tooMuch ? tr("Training needs about %1 of memory, more than this machine's %2: "
+                                    "lower the sizes above.")
+                                     .arg(QString::fromStdString(core::formatBytes(bytes)),
+                                          QString::fromStdString(core::formatBytes(have)))
+                               : tr("Training needs about %1 of memory (this machine has %2).")
+                                     .arg(QString::fromStdString(core::formatBytes(bytes)),
+                                          QString::fromStdString(core::formatBytes(have)));
+        }
+    } catch (const core::Error&) {
+        // An invalid setting is reported at its field.
+    }
+    m_memory->setText(text);
+    m_memory->setStyleSheet(tooMuch ? QStringLiteral("color: #d55e00;") : QString());
+}
+
+QString ModelPanel::memoryEstimateText() const { return m_memory->text(); }
 
 void ModelPanel::saveSettings() const {
     QSettings st;

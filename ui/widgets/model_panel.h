@@ -41,6 +41,7 @@ public:
     // Sets a field from text as a user would type it (tests); returns the field's error.
     QString setFieldText(const QString& name, const QString& text);
     QString fieldError(const QString& name) const;
+    QString memoryEstimateText() const;
 
     void saveSettings() const;
     void restoreSettings();
@@ -54,6 +55,8 @@ private:
     void validateField(Field& f);
     nlohmann::json fieldValue(const Field& f, QString* error) const;
     void setFieldValue(Field& f, const nlohmann::json& value);
+    // "Training needs about 1.2 GB of memory" for the model, its settings and the data.
+    void updateMemoryEstimate();
 
     Project* m_project;
     QComboBox* m_modelCombo = nullptr;
@@ -67,6 +70,7 @@ private:
     QSpinBox* m_patience = nullptr;
     QCheckBox* m_validate = nullptr;
     QLabel* m_status = nullptr;
+    QLabel* m_memory = nullptr;
     std::vector<std::unique_ptr<Field>> m_fields;
 };
 

@@ -19,6 +19,9 @@ public:
                           std::stop_token stop) override;
     void score(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
                float* out) const override;
+    double memoryEstimate(std::int64_t users, std::int64_t items, std::int64_t nnz) const override {
+        return 4.0 * static_cast<double>(items);
+    }
     TensorMap state() const override;
     void setState(const TensorMap& state) override;
 

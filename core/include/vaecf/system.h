@@ -12,5 +12,7 @@ const char* versionString();
 std::string kernelIsaName();
 // Logical cores available to this process.
 int hardwareThreads();
+// Physical memory of the machine in bytes (0 when unknown).
+double physicalMemoryBytes();
 
 }  // namespace vaecf::core
