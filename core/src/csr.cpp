@@ -85,4 +85,23 @@ CsrMatrix CsrMatrix::binarized() const {
     return m;
 }
 
+CsrMatrix CsrMatrix::transposed() const {
+    CsrMatrix t;
+    t.rows = cols;
+    t.cols = rows;
+    t.indptr.assign(static_cast<std::size_t>(cols + 1), 0);
+    for (std::int32_t j : indices) ++t.indptr[static_cast<std::size_t>(j) + 1];
+    for (std::int64_t j = 0; j < cols; ++j) t.indptr[j + 1] += t.indptr[j];
+    t.indices.resize(indices.size());
+    t.values.resize(indices.size());
+    std::vector<std::int64_t> next(t.indptr.begin(), t.indptr.end() - 1);
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t k = indptr[r]; k < indptr[r + 1]; ++k) {
+            const std::int64_t at = next[indices[k]]++;
+            t.indices[at] = static_cast<std::int32_t>(r);
+            t.values[at] = values.empty() ? 1.0f : values[k];
+        }
+    return t;
+}
+
 }  // namespace vaecf::core

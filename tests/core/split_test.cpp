@@ -235,6 +235,19 @@ class SplitTest : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void transposeOfACsrMatrix() {
+        // 3 x 4:  [1 0 2 0; 0 0 3 0; 4 5 0 0]
+        const CsrMatrix m = CsrMatrix::fromTriplets(3, 4, {0, 0, 1, 2, 2}, {0, 2, 2, 0, 1}, {1, 2, 3, 4, 5});
+        const CsrMatrix t = m.transposed();
+        QCOMPARE(t.rows, i64{4});
+        QCOMPARE(t.cols, i64{3});
+        QCOMPARE(t.indptr, (std::vector<i64>{0, 2, 3, 5, 5}));
+        QCOMPARE(t.indices, (std::vector<i32>{0, 2, 2, 0, 1}));
+        QCOMPARE(t.values, (std::vector<float>{1, 4, 5, 2, 3}));
+        QCOMPARE(t.transposed(), m);
+        QCOMPARE(CsrMatrix{}.transposed().indptr, std::vector<i64>{0});
+    }
+
     void tinyNotebook() {
         InteractionOrder order;
         const Dataset d = tinyDataset(order);

@@ -36,6 +36,9 @@ struct CsrMatrix {
     CsrMatrix selectRows(std::span<const std::int64_t> rowIds) const;
     // All stored values set to 1.
     CsrMatrix binarized() const;
+    // The transpose (cols x rows), e.g. the item -> users lists of an interaction matrix; row
+    // indices come out ascending within each row of the result.
+    CsrMatrix transposed() const;
     bool operator==(const CsrMatrix&) const = default;
 };
 
