@@ -646,8 +646,19 @@ TensorMap MultVae::state() const {
         m[l->name + ".b.v"] = nn::toTensor(l->vb, 1, l->out);
     }
     // Exact integers in float: split the update counter into 24-bit halves.
-    const std::int64_t u = m_impl->updates;
-    m["updates"] = Tensor{1, 2, {static_cast<float>(u >> 24), static_cast<float>(u & 0xFFFFFF)}};
+    const auto split24 = [](std::int64_t v, float* out) {
+        out[0] = static_cast<float>(v >> 24);
+        out[1] = static_cast<float>(v & 0xFFFFFF);
+    };
+    m["updates"] = Tensor{1, 2, std::vector<float>(2)};
+    split24(m_impl->updates, m["updates"].data.data());
+    // The step each lazily updated input row is at (rows lag mid-epoch), for exact resume.
+    const nn::Dense& first = m_impl->enc.front();
+    if (!first.rowStep.empty()) {
+        Tensor steps{first.in, 2, std::vector<float>(static_cast<std::size_t>(2 * first.in))};
+        for (std::int64_t r = 0; r < first.in; ++r) split24(first.rowStep[r], steps.data.data() + 2 * r);
+        m[first.name + ".W.step"] = std::move(steps);
+    }
     return m;
 }
 
@@ -663,9 +674,20 @@ void MultVae::setState(const TensorMap& state) {
         l->mb = requireTensor(state, l->name + ".b.m", 1, l->out).data;
         l->vb = requireTensor(state, l->name + ".b.v", 1, l->out).data;
     }
+    const auto join24 = [](const float* v) {
+        return (static_cast<std::int64_t>(v[0]) << 24) + static_cast<std::int64_t>(v[1]);
+    };
     if (full) {
-        const auto& u = requireTensor(state, "updates", 1, 2).data;
-        m_impl->updates = (static_cast<std::int64_t>(u[0]) << 24) + static_cast<std::int64_t>(u[1]);
+        m_impl->updates = join24(requireTensor(state, "updates", 1, 2).data.data());
+        // Lazily updated rows resume at their own step; without the record they are current.
+        nn::Dense& first = m_impl->enc.front();
+        const std::string key = first.name + ".W.step";
+        const float* steps = state.count(key) ? requireTensor(state, key, first.in, 2).data.data() : nullptr;
+        for (std::size_t r = 0; r < first.rowStep.size(); ++r)
+            first.rowStep[r] = steps ? join24(steps + 2 * r) : m_impl->updates;
+    } else {
+        // Parameters alone (a snapshot or a model file): every row is taken as current.
+        for (auto& step : m_impl->enc.front().rowStep) step = m_impl->updates;
     }
 }
 

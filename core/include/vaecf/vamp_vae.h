@@ -52,7 +52,22 @@ public:
                         std::uint64_t noiseSeed, bool training, double beta,
                         TensorMap* gradient) const override;
     std::vector<float>& parameter(const std::string& name) override;
+    // The KL weight of `epoch` (1-based): warmup max_beta·min(1, epoch / warmup_epochs) (EVCF),
+    // anneal min(max_beta, updates / total_anneal_steps) at the current update (Liang),
+    // constant max_beta.
     double currentBeta(int epoch) const;
+    std::int64_t updates() const;
+
+    // EVCF's AdamNormGrad on one tensor of n entries (exposed for tests): g is divided in place
+    // by its L2 norm + 1e-7, then Adam (β1 0.9, β2 0.999, ε 1e-8 added to √v as the reference's
+    // optimizer does) takes step t >= 1 with rate lr.
+    static void adamNormGradStep(float* w, float* m, float* v, float* g, std::int64_t n, float lr,
+                                 std::int64_t step);
+    // log p(z) of n points (n x K) under the mixture 1/C Σ_c N(μ_c, diag exp(logVar_c)) (C x K),
+    // without the 2π constant, exactly as the training loss computes it (products, max-shifted
+    // log-sum-exp).
+    static void logVampPrior(const float* z, std::int64_t n, const float* mu, const float* logVar,
+                             std::int64_t C, std::int64_t K, double* out);
 
 private:
     struct Impl;
