@@ -265,7 +265,8 @@ int runTrain(TrainArgs& a) {
             progress.clear();
             std::printf("epoch %*d/%d | loss %s (recon %s", width, r.epoch, t.totalEpochs(),
                         fmt(r.train.loss, 3).c_str(), fmt(r.train.recon, 3).c_str());
-            if (t.model().info().family == ModelFamily::UserAutoencoder && r.train.kl != 0)
+            const ModelFamily family = t.model().info().family;
+            if ((family == ModelFamily::UserAutoencoder || family == ModelFamily::TwoSided) && r.train.kl != 0)
                 std::printf(", KL %s, β %s", fmt(r.train.kl, 3).c_str(), fmt(r.train.beta, 4).c_str());
             std::printf(")");
             if (r.validated) std::printf(" | val %s", metricLine(r.validation, o.metrics).c_str());
@@ -509,7 +510,8 @@ int runBench(TrainArgs& a, int epochs) {
     std::vector<double> secs;
     // With --batches N each epoch stops after N batches and its time is scaled to the whole
     // epoch (the models' batches are alike in cost, so this estimates slow models' epochs).
-    while (!t.done()) {
+    // A stopped epoch does not count as run, so count the timed epochs here.
+    for (int k = 1; k <= epochs && !t.done(); ++k) {
         std::stop_source stop;
         std::int64_t done = 0, batches = 0;
         const EpochReport r = t.runEpoch(stop.get_token(), [&](const BatchProgress& p) {
@@ -520,11 +522,11 @@ int runBench(TrainArgs& a, int epochs) {
         double s = r.trainSeconds;
         if (r.stopped && done > 0 && batches > done) {
             s *= static_cast<double>(batches) / static_cast<double>(done);
-            std::printf("epoch %d: %lld of %lld batches in %.3f s -> %.3f s per epoch (loss %s)\n", r.epoch,
+            std::printf("epoch %d: %lld of %lld batches in %.3f s -> %.3f s per epoch (loss %s)\n", k,
                         static_cast<long long>(done), static_cast<long long>(batches), r.trainSeconds, s,
                         fmt(r.train.loss, 3).c_str());
         } else {
-            std::printf("epoch %d: %.3f s (loss %s)\n", r.epoch, s, fmt(r.train.loss, 3).c_str());
+            std::printf("epoch %d: %.3f s (loss %s)\n", k, s, fmt(r.train.loss, 3).c_str());
         }
         secs.push_back(s);
         std::fflush(stdout);
