@@ -454,6 +454,35 @@ private Q_SLOTS:
         run->bestModel = m_model;
     }
 
+    void vampPriorPseudoInputsAreDrawn() {
+        // A VampPrior model's pseudo-inputs appear on the users' PCA map as diamonds, one per
+        // pseudo-input, where their encoded means project.
+        Project project;
+        project.setData(m_data);
+        core::TrainOptions options;
+        options.epochs = 2;
+        options.seed = 2;
+        core::Trainer trainer(m_data->split,
+                              core::createModel("vamp", core::Config::parse(
+                                  R"({"hidden_size":16,"latent_dim":4,"pseudo_inputs":7,"batch_size":100})")),
+                              options);
+        while (!trainer.done()) trainer.runEpoch();
+        auto run = std::make_shared<Run>();
+        run->modelId = "vamp";
+        run->bestModel = core::cloneModel(trainer.model());
+        run->state = RunState::Finished;
+        project.setCurrentRun(project.addRun(run)->id);
+        LatentPanel panel(&project);
+        panel.resize(900, 600);
+        panel.show();
+        QVERIFY(waitForMap(panel));
+        QCOMPARE(panel.scatter()->specialPointCount(), 7);
+        const core::Tensor pseudo = run->bestModel->pseudoInputLatents();
+        const std::vector<float> expected =
+            projectOnPca(*panel.projection(), core::PointSet{pseudo.rows, static_cast<int>(pseudo.cols), pseudo.data});
+        QCOMPARE(panel.scatter()->specialPoints(), expected);
+    }
+
     void cleanupTestCase() { m_project.reset(); }
 };
 

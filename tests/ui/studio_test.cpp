@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QtTest/QtTest>
 
@@ -128,6 +129,36 @@ private Q_SLOTS:
         QCOMPARE(s.config["latent_dim"].get<int>(), 8);
         QCOMPARE(s.options.epochs, 7);
         QCOMPARE(s.options.seed, std::uint64_t{1});
+    }
+
+    void everyModelGetsAFormAndAMemoryEstimate() {
+        // No model-specific UI code: each catalog model gets its form from its specs, trains
+        // from the panel's setup, and the panel says how much memory training will take.
+        Project project;
+        ModelPanel panel(&project);
+        QVERIFY(panel.memoryEstimateText().isEmpty());  // no data yet
+        project.setData(buildDataState(smallDemo()));
+        const auto& train = project.data()->split.train;
+        for (const core::ModelInfo& info : core::modelCatalog()) {
+            panel.setModel(QString::fromStdString(info.id));
+            for (const core::ParamSpec& p : info.params)
+                QVERIFY2(panel.findChild<QWidget*>(QStringLiteral("param_%1").arg(QString::fromStdString(p.name))),
+                         (info.id + "." + p.name).c_str());
+            panel.applyPreset(QStringLiteral("demo"));
+            const RunSetup s = panel.currentSetup();
+            QVERIFY2(s.error.isEmpty(), qPrintable(s.error));
+            const double bytes = core::createModel(info.id, s.config)->memoryEstimate(train.rows, train.cols, train.nnz());
+            QVERIFY2(panel.memoryEstimateText().contains(QString::fromStdString(core::formatBytes(bytes))),
+                     qPrintable(QString::fromStdString(info.id) + ": " + panel.memoryEstimateText()));
+            auto* epochs = panel.findChild<QSpinBox*>(QStringLiteral("epochs"));
+            QVERIFY(epochs->specialValueText().contains(
+                QString::number(core::createModel(info.id)->defaultEpochs())));
+        }
+        // The demo preset shrinks the VampPrior family too.
+        panel.setModel(QStringLiteral("hvamp-gated"));
+        panel.applyPreset(QStringLiteral("demo"));
+        QCOMPARE(panel.currentSetup().config["pseudo_inputs"].get<int>(), 100);
+        QCOMPARE(panel.currentSetup().config["z2_size"].get<int>(), 32);
     }
 
     void logPanelFiltersBySeverity() {

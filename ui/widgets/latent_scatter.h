@@ -65,6 +65,7 @@ public:
     // A second small point set (VampPrior pseudo-inputs) drawn as diamonds; n x 2 map coordinates.
     void setSpecialPoints(std::vector<float> xy, const QString& name);
     int specialPointCount() const { return static_cast<int>(m_special.size() / 2); }
+    const std::vector<float>& specialPoints() const { return m_special; }
     // Posterior spread of the selected point: axis-aligned ellipse with these map radii.
     void setEllipse(QPointF centre, QSizeF radii);
     void clearEllipse();

@@ -46,11 +46,14 @@ QString rangeText(const core::ParamSpec& s) {
 }
 
 // "quick demo": small enough to train in seconds on the demo dataset, large enough to learn.
+// A key applies to every model that has a hyperparameter of that name.
 const std::map<std::string, nlohmann::json>& demoPreset() {
     static const std::map<std::string, nlohmann::json> p{
         {"hidden_dims", nlohmann::json::array({200})}, {"latent_dim", 32}, {"batch_size", 100},
         // β reaches its cap within the demo's 30 epochs, so the annealing is visible.
-        {"total_anneal_steps", 2000}};
+        {"total_anneal_steps", 2000}, {"warmup_epochs", 10},
+        // The VampPrior family: narrower layers and fewer pseudo-inputs.
+        {"hidden_size", 200}, {"z1_size", 32}, {"z2_size", 32}, {"pseudo_inputs", 100}};
     return p;
 }
 
