@@ -12,6 +12,11 @@ Usage (from the repository root, after a build):
   python3 benchmarks/model_zoo.py --split ../shared/datasets/synthetic-ml1m/liang-split \\
       --out zoo-ml1m.json --epochs vamp=100 --epochs hvamp=100 --set vamp:warmup_epochs=25
   python3 benchmarks/model_zoo.py --out zoo-ml100k.json --table   # print only
+
+Speed: --bench DATA times `vaecf bench` for each model on a ratings file (e.g. the ml20m
+synthetic preset of make_synthetic.py), the first --batches batches of --bench-epochs epochs
+scaled to whole epochs, with Mult-VAE first as the baseline of the same invocation:
+  python3 benchmarks/model_zoo.py --bench /tmp/vaecf-synth-ml20m.csv --batches 4 --out speed.json
 """
 import argparse
 import json
@@ -97,6 +102,32 @@ def table(results, models):
     return '\n'.join(lines)
 
 
+def bench(args):
+    binary = os.path.join(args.build, 'app', 'vaecf')
+    models = ['mult-vae'] + [m for m in args.models if m != 'mult-vae']
+    rows = []
+    for model in models:
+        with tempfile.TemporaryDirectory() as tmp:
+            js = os.path.join(tmp, 'bench.json')
+            cmd = [binary, 'bench', args.bench, '--format', 'delimited', '--implicit', '--model', model,
+                   '--epochs', str(args.bench_epochs), '--batches', str(args.batches), '--threads',
+                   str(args.threads), '--json', js]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            with open(js) as f:
+                r = json.load(f)
+        memory = next((l.split('about ')[1].split(' to')[0] for l in out.splitlines() if l.startswith('memory:')), '')
+        # Closed-form models fit in their first epoch; later ones do nothing.
+        spe = r['sec_per_epoch_median_excl_first'] if len(r['epoch_seconds']) > 1 and \
+            r['sec_per_epoch_median_excl_first'] > 0.01 * r['epoch_seconds'][0] else r['epoch_seconds'][0]
+        rows.append((model, spe, memory))
+        print('%-12s %.2f s/epoch (estimated memory %s)' % (model, rows[-1][1], memory), flush=True)
+    base = rows[0][1]
+    print('| model | s/epoch | × Mult-VAE | memory (estimate) |')
+    print('|---|---|---|---|')
+    for model, spe, memory in rows:
+        print('| %s | %.2f | %.2f | %s |' % (model, spe, spe / base, memory))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--split', help='Liang split folder')
@@ -108,7 +139,12 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
     ap.add_argument('--table', action='store_true', help='print the table of the cached runs only')
+    ap.add_argument('--bench', help='ratings file to time epochs on (delimited, implicit)')
+    ap.add_argument('--batches', type=int, default=4, help='--bench: batches timed per epoch')
+    ap.add_argument('--bench-epochs', type=int, default=2, help='--bench: epochs timed (the first is warm-up)')
     args = ap.parse_args()
+    if args.bench:
+        return bench(args)
     results = {}
     if os.path.exists(args.out):
         with open(args.out) as f:
