@@ -298,6 +298,7 @@ struct RecVae::Impl {
     // of them, so one forward pass serves them all.
     std::vector<float> oldMu, oldLogVar;
 
+    // Activations and gradients of a training batch.
     struct Pass {
         nn::SparseBatch batch;   // input of the encoder (dropped out while training)
         nn::SparseBatch clean;   // input of the old encoder (no dropout) when it differs
@@ -307,39 +308,45 @@ struct RecVae::Impl {
         // Gradients of the backward pass, kept to reuse their memory from batch to batch.
         std::vector<float> dz, dMu, dLv, dh, dPrev, residual;
     };
+    // The buffers of training, kept from epoch to epoch (fresh pages cost more than reuse).
+    Pass work;
 
-    // The encoder on `batch`: activations into a (μ, log σ² last).
-    void encoderForward(const Encoder& E, const nn::SparseBatch& batch, EncoderPass& a,
-                        Pass& p) const {
+    // The encoder on `batch`: activations into a (μ, log σ² last). keep = false (no backward
+    // pass to follow) reuses one set of buffers for all layers.
+    void encoderForward(const Encoder& E, const nn::SparseBatch& batch, EncoderPass& a, Pass& p,
+                        bool keep) const {
         const std::int64_t B = batch.rows, H = hidden, n = B * H;
         p.act.resize(static_cast<std::size_t>(n));
         p.sum.assign(static_cast<std::size_t>(n), 0.0f);
+        const float* hPrev = nullptr;
         for (int k = 0; k < kDepth; ++k) {
-            auto& pre = a.pre[k];
+            const int slot = keep ? k : 0;
+            auto& pre = a.pre[slot];
+            auto& h = a.h[keep ? k : k % 2];
             pre.resize(static_cast<std::size_t>(n));
             if (k == 0) {
                 nn::sparseForward(batch, E.fc[0], pre.data());
             } else {
-                nn::denseForward(a.h[k - 1].data(), B, E.fc[k], pre.data());
+                nn::denseForward(hPrev, B, E.fc[k], pre.data());
                 // Dense residual: h1 + … + h_{k-1} enters the activation.
-                const float* hp = a.h[k - 1].data();
                 forRows(n, 1 << 14, [&](std::int64_t i) {
-                    p.sum[i] += hp[i];
+                    p.sum[i] += hPrev[i];
                     pre[i] += p.sum[i];
                 });
             }
-            a.sig[k].resize(static_cast<std::size_t>(n));
-            swishForward(pre.data(), p.act.data(), a.sig[k].data(), n);
-            a.xhat[k].resize(static_cast<std::size_t>(n));
-            a.rstd[k].resize(static_cast<std::size_t>(B));
-            a.h[k].resize(static_cast<std::size_t>(n));
+            a.sig[slot].resize(static_cast<std::size_t>(n));
+            swishForward(pre.data(), p.act.data(), a.sig[slot].data(), n);
+            a.xhat[slot].resize(static_cast<std::size_t>(n));
+            a.rstd[slot].resize(static_cast<std::size_t>(B));
+            h.resize(static_cast<std::size_t>(n));
             layerNormForward(p.act.data(), B, H, E.ln[k].W.data(), E.ln[k].b.data(), lnEps,
-                             a.h[k].data(), a.xhat[k].data(), a.rstd[k].data());
+                             h.data(), a.xhat[slot].data(), a.rstd[slot].data());
+            hPrev = h.data();
         }
         a.mu.resize(static_cast<std::size_t>(B * latent));
         a.logVar.resize(a.mu.size());
-        nn::denseForward(a.h[kDepth - 1].data(), B, E.mu, a.mu.data());
-        nn::denseForward(a.h[kDepth - 1].data(), B, E.logVar, a.logVar.data());
+        nn::denseForward(hPrev, B, E.mu, a.mu.data());
+        nn::denseForward(hPrev, B, E.logVar, a.logVar.data());
     }
 
     // Gradients of the encoder's tensors (into its gW/gb) from dL/dμ and dL/d log σ².
@@ -385,9 +392,9 @@ struct RecVae::Impl {
     LossTerms forwardLoss(Pass& p, bool sample, std::uint64_t noiseSeed, OldPosterior source,
                           bool encGrad, bool decGrad) {
         const std::int64_t B = p.batch.rows, K = latent, N = dec.out;
-        encoderForward(enc, p.batch, p.e, p);
+        encoderForward(enc, p.batch, p.e, p, encGrad);
         if (source == OldPosterior::Compute)
-            encoderForward(old, p.clean.rows > 0 ? p.clean : p.batch, p.o, p);
+            encoderForward(old, p.clean.rows > 0 ? p.clean : p.batch, p.o, p, false);
         const EncoderPass* oldPost = source == OldPosterior::Encoder ? &p.e : &p.o;
         p.z.resize(static_cast<std::size_t>(B * K));
         p.eps.assign(p.z.size(), 0.0f);
@@ -486,7 +493,7 @@ struct RecVae::Impl {
         for (std::int64_t begin = 0; begin < train.rows; begin += batchSize) {
             const std::int64_t end = std::min(train.rows, begin + batchSize);
             p.batch = nn::makeBatch(train, nullptr, begin, end, 0.0f, 0);
-            encoderForward(old, p.batch, p.o, p);
+            encoderForward(old, p.batch, p.o, p, false);
             std::copy(p.o.mu.begin(), p.o.mu.end(), oldMu.begin() + begin * K);
             std::copy(p.o.logVar.begin(), p.o.logVar.end(), oldLogVar.begin() + begin * K);
         }
@@ -588,7 +595,7 @@ EpochStats RecVae::trainEpoch(const CsrMatrix& train, int epoch, const BatchCall
     EpochStats stats;
     const std::int64_t total = passes * perPass;
     std::vector<std::int64_t> order(static_cast<std::size_t>(N));
-    Impl::Pass p;
+    Impl::Pass& p = im.work;
     std::int64_t done = 0;
     // Several encoder passes share one old posterior per user; a decoder pass follows the
     // refresh, so the old encoder is the encoder and reads the same undropped rows.
@@ -682,7 +689,7 @@ void RecVae::score(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
              " items, the model " + std::to_string(m_numItems));
     Impl::Pass p;
     p.batch = nn::makeBatch(rows, nullptr, begin, end, 0.0f, 0);
-    m_impl->encoderForward(m_impl->enc, p.batch, p.e, p);
+    m_impl->encoderForward(m_impl->enc, p.batch, p.e, p, false);
     nn::denseForward(p.e.mu.data(), p.batch.rows, m_impl->dec, out);
 }
 
@@ -694,7 +701,7 @@ void RecVae::encode(const CsrMatrix& rows, std::int64_t begin, std::int64_t end,
              " items, the model " + std::to_string(m_numItems));
     Impl::Pass p;
     p.batch = nn::makeBatch(rows, nullptr, begin, end, 0.0f, 0);
-    m_impl->encoderForward(m_impl->enc, p.batch, p.e, p);
+    m_impl->encoderForward(m_impl->enc, p.batch, p.e, p, false);
     std::copy(p.e.mu.begin(), p.e.mu.end(), mu);
     if (logVar) std::copy(p.e.logVar.begin(), p.e.logVar.end(), logVar);
 }
