@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// MovieLens download against a local HTTP server: success, reuse, bad checksum, cancel, 404.
+// MovieLens download against a local HTTP server: success, reuse, bad checksum, a tampered or
+// truncated download, a tampered local copy, cancel, 404.
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -32,6 +33,7 @@ public:
         int status = 200;
         QByteArray body;
         qint64 announced = -1;  // Content-Length to send when it differs from body (a stall)
+        bool closeEarly = false;  // with `announced`: send the body, then hang up (a truncation)
     };
     QHash<QString, Reply> routes;
     QHash<QString, int> hits;
@@ -61,9 +63,9 @@ private:
         const qint64 length = r.announced >= 0 ? r.announced : r.body.size();
         QByteArray head = "HTTP/1.1 " + QByteArray::number(r.status) + ' ' + reason + "\r\n";
         head += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(length) + "\r\n";
-        if (r.announced < 0) head += "Connection: close\r\n";
+        if (r.announced < 0 || r.closeEarly) head += "Connection: close\r\n";
         head += "\r\n";
-        if (r.announced < 0) {
+        if (r.announced < 0 || r.closeEarly) {
             s->write(head + r.body);
             s->disconnectFromHost();
             return;
@@ -119,6 +121,9 @@ private Q_SLOTS:
     void downloadsVerifiesAndOpens();
     void reusesVerifiedFile();
     void wrongChecksumLeavesNothing();
+    void tamperedDownloadIsRefused();
+    void truncatedDownloadIsRefused();
+    void tamperedLocalCopyIsFetchedAgain();
     void cancelLeavesNothing();
     void notFoundIsClearError();
 
@@ -220,6 +225,80 @@ void DownloadTest::wrongChecksumLeavesNothing() {
              qPrintable(msg));
     QCOMPARE(filesIn(m_store), QStringList());
     QVERIFY(!d.isBusy());
+}
+
+void DownloadTest::tamperedDownloadIsRefused() {
+    // The published digest is that of the real file; one byte of the body is changed.
+    QByteArray tampered = m_zip;
+    tampered[tampered.size() / 2] = static_cast<char>(tampered[tampered.size() / 2] ^ 0x20);
+    auto& r = m_server.routes;
+    const auto saved = r.value(QStringLiteral("/movielens/ml-1m.zip.md5"));
+    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1};
+    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, tampered, -1};
+    MovieLensDownload d;
+    d.setBaseUrl(QUrl(m_server.base()));
+    d.setStorageDir(m_store);
+    QSignalSpy failed(&d, &MovieLensDownload::failed);
+    d.start(QStringLiteral("ml-1m"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+    QCOMPARE(failed.at(0).at(0).toString(),
+             QStringLiteral("checksum mismatch for ml-1m.zip: expected MD5 %1, got %2; the download "
+                            "was discarded")
+                 .arg(QString::fromLatin1(md5Hex(m_zip)), QString::fromLatin1(md5Hex(tampered))));
+    QCOMPARE(filesIn(m_store), QStringList());
+    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = saved;
+    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip, -1};
+}
+
+void DownloadTest::truncatedDownloadIsRefused() {
+    // The server announces the whole file, sends its first half and hangs up.
+    auto& r = m_server.routes;
+    const auto saved = r.value(QStringLiteral("/movielens/ml-1m.zip.md5"));
+    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1};
+    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip.left(m_zip.size() / 2), m_zip.size(), true};
+    MovieLensDownload d;
+    d.setBaseUrl(QUrl(m_server.base()));
+    d.setStorageDir(m_store);
+    QSignalSpy failed(&d, &MovieLensDownload::failed);
+    QSignalSpy finished(&d, &MovieLensDownload::finished);
+    d.start(QStringLiteral("ml-1m"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+    QCOMPARE(finished.count(), 0);
+    QCOMPARE(failed.at(0).at(0).toString(),
+             QStringLiteral("the download of ml-1m.zip was truncated: %1 of %2 bytes arrived; it "
+                            "was discarded")
+                 .arg(m_zip.size() / 2)
+                 .arg(m_zip.size()));
+    QCOMPARE(filesIn(m_store), QStringList());
+    QVERIFY(!d.isBusy());
+    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = saved;
+    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip, -1};
+}
+
+void DownloadTest::tamperedLocalCopyIsFetchedAgain() {
+    // A copy changed on disk after its verification is not trusted: it is fetched again and
+    // replaced by the verified file.
+    QVERIFY(QDir().mkpath(m_store));
+    const QString path = QDir(m_store).filePath(QStringLiteral("ml-100k.zip"));
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QByteArray tampered = m_zip;
+        tampered[10] = static_cast<char>(tampered[10] ^ 0x01);
+        QCOMPARE(f.write(tampered), tampered.size());
+    }
+    const int before = m_server.hits.value(QStringLiteral("/movielens/ml-100k.zip"));
+    MovieLensDownload d;
+    d.setBaseUrl(QUrl(m_server.base()));
+    d.setStorageDir(m_store);
+    QSignalSpy done(&d, &MovieLensDownload::finished);
+    d.start(QStringLiteral("ml-100k"));
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 5000);
+    QCOMPARE(m_server.hits.value(QStringLiteral("/movielens/ml-100k.zip")), before + 1);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), m_zip);
+    QCOMPARE(filesIn(m_store), QStringList());
 }
 
 void DownloadTest::cancelLeavesNothing() {

@@ -147,6 +147,7 @@ void MovieLensDownload::fetchZip() {
         return;
     }
     m_hash = std::make_unique<QCryptographicHash>(QCryptographicHash::Md5);
+    m_received = 0;
     Q_EMIT statusChanged(tr("Downloading %1…").arg(m_name));
     QNetworkReply* reply = m_net->get(QNetworkRequest(urlOf(m_name + QStringLiteral(".zip"))));
     m_reply = reply;
@@ -162,6 +163,7 @@ void MovieLensDownload::onZipData() {
     if (status >= 400) return;  // an error page is not data
     const QByteArray chunk = m_reply->readAll();
     m_hash->addData(chunk);
+    m_received += chunk.size();
     if (m_file->write(chunk) != chunk.size()) {
         const QString err = tr("cannot write %1: %2").arg(localPath(m_name), m_file->errorString());
         m_reply->disconnect(this);
@@ -176,12 +178,24 @@ void MovieLensDownload::onZipDone() {
     QNetworkReply* reply = m_reply;
     if (!reply) return;
     reply->deleteLater();
+    onZipData();  // whatever arrived before the end
+    // Fewer bytes than the server announced: the connection broke (or was cut) early. Said
+    // as such rather than as a network error or a checksum mismatch.
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const qint64 announced = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+    if (m_file && status < 400 && announced > 0 && m_received < announced) {
+        m_reply = nullptr;
+        finish(tr("the download of %1.zip was truncated: %2 of %3 bytes arrived; it was discarded")
+                   .arg(m_name)
+                   .arg(m_received)
+                   .arg(announced));
+        return;
+    }
     if (const QString err = httpError(reply); !err.isEmpty()) {
         m_reply = nullptr;
         finish(tr("download failed: %1").arg(err));
         return;
     }
-    onZipData();
     m_reply = nullptr;
     if (!m_file) return;  // a write error already finished the job
     const QString got = QString::fromLatin1(m_hash->result().toHex());

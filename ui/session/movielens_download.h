@@ -77,6 +77,7 @@ private:
     QPointer<QNetworkReply> m_reply;
     std::unique_ptr<QSaveFile> m_file;
     std::unique_ptr<QCryptographicHash> m_hash;
+    qint64 m_received = 0;  // bytes of the zip written so far
 };
 
 }  // namespace vaecf::ui
