@@ -20,7 +20,8 @@ packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev
           libeigen3-dev libtbb-dev libcli11-dev nlohmann-json3-dev
           libarchive-dev zlib1g-dev libfast-float-dev
-          xvfb xauth)
+          xvfb xauth
+          dpkg-dev file)  # cpack -G DEB: dpkg-shlibdeps for Depends, file to find the binaries
 
 missing=()
 for p in "${packages[@]}"; do

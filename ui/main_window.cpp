@@ -341,7 +341,9 @@ void MainWindow::updateStatus() {
     else parts << tr("No data");
     const TrainingSession::State st = m_session->state();
     if (Run* r = m_project->run(m_session->runId())) {
-        QString s = tr("%1: %2").arg(r->name, TrainingSession::stateName(st));
+        // A diverged run says so (the reason is in the log and the Training tab).
+        QString s = tr("%1: %2").arg(r->name, r->state == RunState::Diverged ? runStateName(r->state)
+                                                                              : TrainingSession::stateName(st));
         if (!r->epochs.empty())
             s += tr(" · epoch %1/%2").arg(r->epochs.size()).arg(r->totalEpochs);
         if (r->bestEpoch > 0)
@@ -374,6 +376,10 @@ void MainWindow::restoreLayout() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveLayout();
+    // Training stops after the batch in progress and its worker is waited for, so nothing
+    // trains (or writes) once the window is gone. Saving a project runs on this thread, so it
+    // has completed (each file replaced atomically) before a close event is handled.
+    m_session->shutdown();
     event->accept();
 }
 

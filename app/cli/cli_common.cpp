@@ -39,6 +39,14 @@ Dataset readForCli(const DataArgs& a, LoadedData* into, bool keepFileOrder) {
     if (a.header == "no") ro.header = false;
     ro.threads = a.threads;
     ro.keepFileOrder = keepFileOrder;
+    ro.skipBadLines = a.skipBadLines;
+    std::string shownName = std::filesystem::path(a.path).filename().string();
+    if (shownName.empty()) shownName = a.path;  // a path ending in '/'
+    ro.onEstimate = [&](const MemoryEstimate& e) {
+        if (!a.quiet)
+            std::fprintf(stderr, "vaecf: reading %s needs %s\n", shownName.c_str(),
+                         e.describe().c_str());
+    };
     ProgressLine progress(!a.quiet);
     ro.progress = [&](std::uint64_t done, std::uint64_t total) {
         if (total > 0)
@@ -48,6 +56,10 @@ Dataset readForCli(const DataArgs& a, LoadedData* into, bool keepFileOrder) {
     };
     Dataset d = readDataset(a.path, ro);
     progress.clear();
+    if (const std::string skipped = d.readReport.skippedSummary(); !skipped.empty())
+        std::fprintf(stderr, "vaecf: warning: %s\n", skipped.c_str());
+    if (const std::string repeated = d.readReport.duplicatesSummary(); !repeated.empty() && !a.quiet)
+        std::fprintf(stderr, "vaecf: note: %s\n", repeated.c_str());
     return d;
 }
 
@@ -55,7 +67,14 @@ LoadedData loadData(const DataArgs& a) {
     if (a.path.empty()) fail("no data given: name a file, folder or archive, or 'demo'");
     LoadedData out;
     if (a.path != "demo" && isLiangFolder(a.path)) {
-        out.split = loadLiangSplit(a.path);
+        if (!a.quiet)
+            std::fprintf(stderr, "vaecf: reading %s needs %s\n",
+                         std::filesystem::path(a.path).filename().string().c_str(),
+                         estimateLiangSplitMemory(a.path).describe().c_str());
+        ReadReport report;
+        out.split = loadLiangSplit(a.path, a.skipBadLines, &report);
+        if (const std::string skipped = report.skippedSummary(); !skipped.empty())
+            std::fprintf(stderr, "vaecf: warning: %s\n", skipped.c_str());
         out.fromSplitFolder = true;
         return out;
     }

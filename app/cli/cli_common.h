@@ -35,6 +35,7 @@ struct DataArgs {
     core::DemoOptions demo;
     int threads = 0;
     bool quiet = false;
+    bool skipBadLines = false;        // leave malformed lines out (reported on stderr)
 };
 
 // What a data argument turned into.
@@ -49,6 +50,10 @@ struct LoadedData {
 };
 
 bool isLiangFolder(const std::filesystem::path& p);
+// Reads a.path (or makes the demo data). On stderr, unless a.quiet: the memory estimate
+// before reading ("vaecf: reading ratings.csv needs about 35 MB of memory (this machine has
+// 16.0 GB)") and repeated pairs after; always: "vaecf: warning: skipped N malformed lines
+// (first: file:line: reason)".
 core::Dataset readForCli(const DataArgs& a, LoadedData* into = nullptr, bool keepFileOrder = false);
 LoadedData loadData(const DataArgs& a);
 

@@ -1,15 +1,26 @@
 // SPDX-License-Identifier: MIT
 // vaecf: the command-line trainer. Subcommands: prepare, train, evaluate, recommend, embed,
-// bench, models. Errors name the file and line or the option; the exit code is 1 for errors
-// in the data or the options and 2 for command-line syntax.
+// bench, models. Errors name the file and line or the option. Exit codes: 0 done; 1 errors in
+// the data or the options; 2 command-line syntax; 3 training diverged (train: the loss or the
+// weights became NaN or infinite; the best model is still written); 130 interrupted (train:
+// Ctrl+C or SIGTERM; the best model and a checkpoint are written, see runTrain).
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <stop_token>
+#include <thread>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +29,7 @@
 #include "vaecf/error.h"
 #include "vaecf/metrics.h"
 #include "vaecf/bivae.h"
+#include "vaecf/checkpoint.h"
 #include "vaecf/model.h"
 #include "vaecf/model_file.h"
 #include "vaecf/side_features.h"
@@ -54,6 +66,8 @@ void addDataOptions(CLI::App* c, DataArgs& a, bool positional = true) {
     g->add_option("--item-col", a.itemColumn, "Generic files: item column (0-based)")->check(CLI::NonNegativeNumber);
     g->add_option("--rating-col", a.ratingColumn, "Generic files: rating column (-1: none; default 2, none with --implicit)")
         ->check(CLI::Range(-1, 1000));
+    g->add_flag("--skip-bad-lines", a.skipBadLines,
+                "Leave malformed lines out (counted, the first reported) instead of stopping at the first");
     auto* p = c->add_option_group("Preprocessing and split");
     p->add_option("--threshold", a.threshold, "Keep ratings above this value (Liang: > 3.5)");
     p->add_flag("--implicit", a.implicit, "Keep every interaction whatever its value");
@@ -201,7 +215,73 @@ struct TrainArgs {
     bool noTest = false;
     std::string userFeatures, itemFeatures;  // BiVAE's constrained adaptive prior
     std::int64_t benchBatches = 0;           // bench: time only this many batches per epoch
+    std::string checkpoint;                  // train: checkpoint file to write
+    int checkpointEvery = 1;                 // train: epochs between checkpoints
+    std::string resume;                      // train: checkpoint to continue
 };
+
+// ---- interrupts -------------------------------------------------------------------------
+// SIGINT (Ctrl+C) and SIGTERM while `train` runs. Before training starts (reading the data)
+// the first one quits at once: nothing has been written yet. During training the first one
+// asks the trainer to stop after the current batch, after which runTrain writes the best model
+// and a checkpoint and exits 130; a second one quits at once (exit 130), which leaves every
+// file valid because files are only ever replaced by renaming a complete temporary file.
+// The handler only writes a byte to a pipe; a watcher thread does the rest.
+struct Interrupts {
+    std::stop_source stop;
+    std::atomic<bool> training{false};
+    int pipe[2] = {-1, -1};
+};
+
+// Never destroyed: the watcher thread may outlive main().
+Interrupts& interrupts() {
+    static auto* state = new Interrupts;
+    return *state;
+}
+
+// The pipe's write end, for the handler (which may only make async-signal-safe calls).
+volatile std::sig_atomic_t g_interruptFd = -1;
+
+extern "C" void onInterrupt(int) {
+    const int saved = errno;
+    const char c = 1;
+    [[maybe_unused]] const ssize_t n = ::write(g_interruptFd, &c, 1);
+    errno = saved;
+}
+
+void say(const char* text) {
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, text, std::strlen(text));
+}
+
+void watchInterrupts() {
+    Interrupts& s = interrupts();
+    if (s.pipe[0] >= 0) return;
+    if (::pipe(s.pipe) != 0) return;  // no pipe: the signals keep their default action
+    g_interruptFd = s.pipe[1];
+    std::thread([&s] {
+        int seen = 0;
+        char c;
+        while (true) {
+            const ssize_t n = ::read(s.pipe[0], &c, 1);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            if (++seen == 1 && s.training) {
+                say("\nvaecf: interrupted: stopping after the current batch (press Ctrl+C again to "
+                    "quit at once)\n");
+                s.stop.request_stop();
+            } else {
+                say(seen == 1 ? "\nvaecf: interrupted\n" : "\nvaecf: interrupted again: quitting now\n");
+                ::_exit(130);
+            }
+        }
+    }).detach();
+    struct sigaction sa {};
+    sa.sa_handler = onInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
 
 // Side features of BiVAE's constrained adaptive prior, aligned to the split's training users
 // and items; refused for other models.
@@ -231,31 +311,76 @@ void printMemoryEstimate(const Model& model, const Split& split) {
         std::printf("memory:      about %s to train (estimate)\n", formatBytes(bytes).c_str());
 }
 
+// Training with checkpoints (--checkpoint, every --checkpoint-every epochs, at the end and on
+// an interrupt), resumable with --resume. Exit codes: 0, 3 when training diverged (the reason
+// is printed; the best model is written), 130 when interrupted (see interrupts above).
 int runTrain(TrainArgs& a) {
-    const Config cfg = parseSets(a.model, a.sets);
-    auto model = createModel(a.model, cfg);  // validates before the data is read
+    watchInterrupts();
+    Interrupts& irq = interrupts();
+    const bool resuming = !a.resume.empty();
+    std::optional<Checkpoint> ck;
+    if (resuming) ck = loadCheckpointFile(a.resume);  // before the data: a bad file fails fast
+    const std::string modelId = resuming ? ck->modelId : a.model;
+    const Config cfg = resuming ? ck->config : parseSets(a.model, a.sets);
+    auto model = createModel(modelId, cfg);  // validates before the data is read
     LoadedData d = loadData(a.data);
     if (!a.data.quiet) printSplit(d);
     TrainOptions o;
-    o.epochs = a.epochs;
-    o.seed = a.seed;
+    if (resuming) {
+        o = ck->options;
+        if (a.epochs > 0) o.epochs = a.epochs;
+    } else {
+        o.epochs = a.epochs;
+        o.seed = a.seed;
+        o.patience = a.patience;
+    }
     o.threads = a.data.threads;
-    o.patience = a.patience;
     attachSideFeatures(*model, a, d.split);
+    const int planned = resuming ? (a.epochs > 0 ? a.epochs : ck->totalEpochs)
+                                 : (a.epochs > 0 ? a.epochs : model->defaultEpochs());
     std::printf("model:       %s %s | %d epochs | seed %llu | %d threads | kernels %s\n",
-                model->info().name.c_str(), model->config().dump().c_str(),
-                a.epochs > 0 ? a.epochs : model->defaultEpochs(),
-                static_cast<unsigned long long>(a.seed),
+                model->info().name.c_str(), model->config().dump().c_str(), planned,
+                static_cast<unsigned long long>(o.seed),
                 a.data.threads > 0 ? a.data.threads : hardwareThreads(),
                 kernelIsaName().c_str());
     printMemoryEstimate(*model, d.split);
+    // Checkpoints go to --checkpoint, else back to the file being resumed.
+    std::string ckPath = !a.checkpoint.empty() ? a.checkpoint : a.resume;
+    if (!ckPath.empty() && !model->iterative()) {
+        std::printf("checkpoint:  none (%s fits in one step)\n", model->info().id.c_str());
+        ckPath.clear();
+    }
     std::fflush(stdout);
-    Trainer t(d.split, std::move(model), o);
+    irq.training = true;
+    std::unique_ptr<Trainer> trainer;
+    if (resuming) {
+        ResumeOptions ro;
+        ro.threads = a.data.threads;
+        ro.epochs = a.epochs;
+        trainer = std::make_unique<Trainer>(d.split, *ck, ro, std::move(model));
+        std::printf("resumed:     %s after epoch %d of %d", a.resume.c_str(), ck->epochsRun(),
+                    trainer->totalEpochs());
+        if (ck->bestEpoch > 0)
+            std::printf(" (best epoch %d, validation %s %s)", ck->bestEpoch, o.selectBy.c_str(),
+                        fmt(ck->bestValue).c_str());
+        std::printf("\n");
+    } else {
+        trainer = std::make_unique<Trainer>(d.split, std::move(model), o);
+    }
+    Trainer& t = *trainer;
+    if (!ckPath.empty())
+        std::printf("checkpoint:  %s (every %d epoch%s and at the end)\n", ckPath.c_str(),
+                    a.checkpointEvery, a.checkpointEvery == 1 ? "" : "s");
     std::fflush(stdout);
+    int checkpointed = -1;  // epochs in the checkpoint this process last wrote
+    const auto writeCheckpoint = [&] {
+        t.saveCheckpoint(ckPath);
+        checkpointed = t.epochsRun();
+    };
     ProgressLine progress(!a.data.quiet);
     const int width = static_cast<int>(std::to_string(t.totalEpochs()).size());
     t.run(
-        {},
+        irq.stop.get_token(),
         [&](const BatchProgress& p) {
             progress.update("epoch " + std::to_string(p.epoch) + " batch " + std::to_string(p.batch + 1) +
                                 "/" + std::to_string(p.batches) + "  loss " + fmt(p.terms.loss, 3),
@@ -272,19 +397,32 @@ int runTrain(TrainArgs& a) {
             if (r.validated) std::printf(" | val %s", metricLine(r.validation, o.metrics).c_str());
             std::printf(" | %.2fs + %.2fs%s\n", r.trainSeconds, r.evalSeconds, r.improved ? " *" : "");
             std::fflush(stdout);
+            if (!ckPath.empty() && (r.epoch % a.checkpointEvery == 0 || t.done())) writeCheckpoint();
         });
+    progress.clear();
+    const bool interrupted = !t.done() && irq.stop.stop_requested();
+    if (t.diverged()) std::fprintf(stderr, "vaecf: %s\n", t.divergence().c_str());
+    if (interrupted)
+        std::fprintf(stderr, "vaecf: interrupted: %d of %d epochs are complete (a partial epoch is dropped)\n",
+                     t.epochsRun(), t.totalEpochs());
+    // The last epoch boundary, when the periodic checkpoints have not written it yet (a
+    // diverged run keeps its last checkpoint from before the divergence).
+    if (!ckPath.empty() && !t.diverged() && checkpointed != t.epochsRun() &&
+        !(resuming && ckPath == a.resume && t.epochsRun() == ck->epochsRun()))
+        writeCheckpoint();
     if (t.stoppedEarly())
-        std::printf("stopped early: no better validation value for %d epochs\n", a.patience);
+        std::printf("stopped early: no better validation value for %d epochs\n", t.options().patience);
     t.restoreBest();
     if (t.bestEpoch() > 0)
         std::printf("best epoch:  %d (validation %s %s)\n", t.bestEpoch(), t.options().selectBy.c_str(),
                     fmt(t.bestValue()).c_str());
-    if (!a.noTest && d.split.test.foldIn.rows > 0) {
+    if (!interrupted && !a.noTest && d.split.test.foldIn.rows > 0) {
         const MetricReport test = t.evaluate(d.split.test);
         t.setTestReport(test);
         printReport("test @ best epoch", test);
     }
-    if (!a.out.empty()) {
+    const bool trained = t.epochsRun() > 0 || t.diverged();
+    if (!a.out.empty() && trained) {
         saveModelFile(a.out, t.model(), metaFor(d.split, &t));
         std::printf("model:       %s\n", a.out.c_str());
     }
@@ -296,9 +434,23 @@ int runTrain(TrainArgs& a) {
         nlohmann::json j = t.record();
         j["kernels"] = kernelIsaName();
         j["data"] = a.data.path;
+        j["interrupted"] = interrupted;
         writeFileAtomically(rec + ".json", j.dump(2) + "\n");
         writeFileAtomically(rec + ".csv", t.historyCsv());
         std::printf("run record:  %s.json, %s.csv\n", rec.c_str(), rec.c_str());
+    }
+    std::fflush(stdout);
+    if (t.diverged()) return 3;
+    if (interrupted) {
+        if (checkpointed >= 0 || (resuming && ckPath == a.resume))
+            std::fprintf(stderr,
+                         "vaecf: checkpoint of epoch %d: %s\n"
+                         "vaecf: resume with: vaecf train <the same data and split options> --resume %s\n",
+                         t.epochsRun(), ckPath.c_str(), ckPath.c_str());
+        else
+            std::fprintf(stderr, "vaecf: no checkpoint was written (train with --checkpoint FILE to be able "
+                                 "to resume)\n");
+        return 130;
     }
     return 0;
 }
@@ -553,7 +705,7 @@ int runBench(TrainArgs& a, int epochs) {
 int main(int argc, char** argv) {
     CLI::App app{"vaecf: train and evaluate variational-autoencoder recommenders (VAE-CF Studio)"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "vaecf 0.1.0");
+    app.set_version_flag("--version", std::string("vaecf ") + VAECF_VERSION);
 
     DataArgs prepData;
     std::string exportDir;
@@ -565,24 +717,50 @@ int main(int argc, char** argv) {
     TrainArgs tr;
     auto* train = app.add_subcommand("train", "Train a model; print one line per epoch; write the model and a run record");
     addDataOptions(train, tr.data);
-    train->add_option("-m,--model", tr.model, "Model id (see below)")
+    auto* trainModel = train->add_option("-m,--model", tr.model, "Model id (see below)");
+    trainModel
         ->check(CLI::IsMember([] {
             std::vector<std::string> ids;
             for (const auto& m : modelCatalog()) ids.push_back(m.id);
             return ids;
         }()));
-    train->add_option("--set", tr.sets, "Hyperparameter name=value (repeatable)");
-    train->add_option("--epochs", tr.epochs, "Epochs (0: the model's default)")->check(CLI::Range(0, 100000));
-    train->add_option("--seed", tr.seed, "Seed of initialization, dropout, sampling and shuffling");
+    auto* trainSet = train->add_option("--set", tr.sets, "Hyperparameter name=value (repeatable)");
+    train->add_option("--epochs", tr.epochs, "Epochs (0: the model's default; with --resume: the new "
+                                             "total, e.g. to extend a finished run)")
+        ->check(CLI::Range(0, 100000));
+    auto* trainSeed = train->add_option("--seed", tr.seed, "Seed of initialization, dropout, sampling and shuffling");
     train->add_option("--threads", tr.data.threads, "Threads (0: all cores)")->check(CLI::Range(0, 1024));
-    train->add_option("--patience", tr.patience, "Stop after this many epochs without a better validation NDCG (0: off)")
+    auto* trainPatience = train->add_option("--patience", tr.patience, "Stop after this many epochs without a better validation NDCG (0: off)");
+    trainPatience
         ->check(CLI::Range(0, 100000));
     train->add_option("-o,--out", tr.out, "Model file to write (.vaecf)");
     train->add_option("--record", tr.record, "Run record path without extension (writes .json and .csv); "
                                              "default: beside the model");
     train->add_flag("--no-test", tr.noTest, "Do not evaluate on the test users at the end");
     train->add_flag("-q,--quiet", tr.data.quiet, "No progress bar or data summary");
-    train->footer(modelHelp());
+    train->add_option("--checkpoint", tr.checkpoint,
+                      "Write a training checkpoint (model state, optimizer moments, history, best "
+                      "weights) to this file, atomically, every --checkpoint-every epochs, at the end "
+                      "and when interrupted");
+    train->add_option("--checkpoint-every", tr.checkpointEvery, "Epochs between checkpoints")
+        ->check(CLI::Range(1, 100000));
+    train->add_option("--resume", tr.resume,
+                      "Continue the run of a checkpoint exactly where it stopped (its last complete "
+                      "epoch): the model, hyperparameters, seed and patience come from it; give the same "
+                      "data and split options. Checkpoints go on to this file unless --checkpoint names "
+                      "another")
+        ->excludes(trainModel)
+        ->excludes(trainSet)
+        ->excludes(trainSeed)
+        ->excludes(trainPatience);
+    train->footer(
+        "\nCtrl+C (or SIGTERM) stops training after the current batch, writes the best model "
+        "(--out), the run record and a checkpoint (--checkpoint), and exits with code 130; a second "
+        "Ctrl+C quits at once (files are replaced atomically, never left half-written).\n"
+        "Exit codes: 0 done; 1 error in the data or the options; 2 command-line syntax; 3 training "
+        "diverged (NaN or infinite loss or weights: the reason is printed, the best model is still "
+        "written); 130 interrupted.\n" +
+        modelHelp());
 
     std::string evalModel, evalPart = "test";
     DataArgs evalData;

@@ -5,9 +5,15 @@
 //   vaecf-studio --project DIR   open a saved project
 //   vaecf-studio --screenshots DIR [--epochs N]
 //                                train on the demo, save a PNG of every view into DIR, quit
+//   vaecf-studio --smoke-test    open the demo, train one epoch, render every view, exit 0
+//                                (1 with the reason on stderr); settings go to a scratch folder
+#include <memory>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QSettings>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include "main_window.h"
@@ -15,13 +21,21 @@
 #include "session/training_session.h"
 #include "widgets/data_panel.h"
 #include "screenshots.h"
+#include "smoke_test.h"
+
+#ifndef VAECF_VERSION
+#define VAECF_VERSION "0.1.0"
+#endif
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("vaecf"));
     QApplication::setApplicationName(QStringLiteral("vaecf-studio"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(QStringLiteral(VAECF_VERSION));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/vaecf-studio.svg")));
+#ifdef VAECF_APP_ID
+    QGuiApplication::setDesktopFileName(QStringLiteral(VAECF_APP_ID));
+#endif
 
     QCommandLineParser cl;
     cl.setApplicationDescription(QStringLiteral("Train and explore variational-autoencoder collaborative-filtering models."));
@@ -33,12 +47,28 @@ int main(int argc, char** argv) {
     QCommandLineOption shots(QStringLiteral("screenshots"), QStringLiteral("Train on the demo, save a PNG of every view into <dir>, then quit."), QStringLiteral("dir"));
     QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Epochs for --screenshots (default 20)."), QStringLiteral("n"), QStringLiteral("20"));
     QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("system, light or dark."), QStringLiteral("name"));
-    cl.addOptions({demo, project, shots, epochs, theme});
+    QCommandLineOption smoke(QStringLiteral("smoke-test"),
+                             QStringLiteral("Open the demo, train one epoch, render every view, then quit "
+                                            "(exit code 0 when all went well)."));
+    cl.addOptions({demo, project, shots, epochs, theme, smoke});
     cl.process(app);
+
+    // The smoke test neither reads nor writes the user's settings (layout, theme, recent files).
+    std::unique_ptr<QTemporaryDir> scratchSettings;
+    if (cl.isSet(smoke)) {
+        scratchSettings = std::make_unique<QTemporaryDir>();
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, scratchSettings->path());
+    }
 
     vaecf::ui::MainWindow w;
     if (cl.isSet(theme)) w.setTheme(cl.value(theme));
     w.loadDemo();
+    if (cl.isSet(smoke)) {
+        w.show();
+        vaecf::ui::startSmokeTest(&w);
+        return QApplication::exec();
+    }
     if (cl.isSet(project)) w.openProject(cl.value(project));
     else if (!cl.positionalArguments().isEmpty()) w.dataPanel()->openPath(cl.positionalArguments().first());
     w.show();

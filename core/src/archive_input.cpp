@@ -13,8 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "vaecf/error.h"
+#include "vaecf/model.h"
+#include "vaecf/system.h"
 
 namespace vaecf::core::detail {
 
@@ -138,6 +141,7 @@ public:
         archive_read_support_format_tar(m_a);
         archive_read_support_format_7zip(m_a);
         archive_read_support_format_raw(m_a);  // lowest bid: a compressed single file
+        archive_read_support_format_empty(m_a);  // a compressed empty file (raw refuses it)
         if (archive_read_open_filename(m_a, m_path.c_str(), 1 << 20) != ARCHIVE_OK) {
             const char* why = archive_error_string(m_a);
             const std::string message =
@@ -178,13 +182,22 @@ bool skippedMember(const std::string& name) {
     return base.empty() || base.rfind("._", 0) == 0 || base == ".DS_Store";
 }
 
-// Reads the current entry's data whole (or maxBytes), without copying at the end.
+// Reads the current entry's data whole (or maxBytes), without copying at the end. The size an
+// archive declares only sizes the first buffer (up to 64 MiB: a few bytes of zip header must
+// not reserve a gigabyte; larger data grows the buffer by doubling, which realloc does without
+// copying); data that decompresses to more than 90 % of the machine's memory is refused rather
+// than exhausting it.
 Blob readEntry(archive* a, const std::string& display, std::uint64_t expected,
                std::size_t maxBytes, const ProgressFn& progress) {
+    const double machine = physicalMemoryBytes();
+    const std::size_t hardCap =
+        machine > 0 ? static_cast<std::size_t>(0.9 * machine) : std::numeric_limits<std::size_t>::max();
     auto buffer = std::make_shared<MallocBuffer>();
     std::size_t cap = std::size_t(1) << 20;
     if (expected > 0)
-        cap = static_cast<std::size_t>(std::min<std::uint64_t>(expected, maxBytes)) + 1;
+        cap = static_cast<std::size_t>(
+                  std::min<std::uint64_t>({expected, maxBytes, std::uint64_t(1) << 26})) +
+              1;
     cap = std::max<std::size_t>(cap, 4096);
     buffer->data = static_cast<char*>(std::malloc(cap));
     if (!buffer->data) failAt(display, 0, "not enough memory to decompress");
@@ -192,7 +205,11 @@ Blob readEntry(archive* a, const std::string& display, std::uint64_t expected,
     std::size_t sinceReport = 0;
     while (pos < maxBytes) {
         if (pos == cap) {
-            cap *= 2;
+            if (cap >= hardCap)
+                failAt(display, 0,
+                       "decompresses to more than " + formatBytes(static_cast<double>(hardCap)) +
+                           "; this machine has " + formatBytes(machine) + " of memory");
+            cap = std::min(cap * 2, hardCap);
             char* grown = static_cast<char*>(std::realloc(buffer->data, cap));
             if (!grown) failAt(display, 0, "not enough memory to decompress");
             buffer->data = grown;
@@ -245,6 +262,7 @@ Container Container::open(const fs::path& path) {
     }
     case Sniffed::Archive:
     case Sniffed::Compressed: {
+        const bool compressed = sniff(path) == Sniffed::Compressed;
         ArchiveReader reader(path);
         archive_entry* entry = nullptr;
         c.m_path = path;
@@ -272,6 +290,17 @@ Container Container::open(const fs::path& path) {
             c.m_sizes.push_back(archive_entry_size_is_set(entry)
                                     ? static_cast<std::uint64_t>(archive_entry_size(entry))
                                     : 0);
+        }
+        if (first && compressed) {
+            // A compressed file holding nothing: one empty member (reading it says so).
+            c.m_kind = Kind::Compressed;
+            std::string stem = path.stem().string();
+            if (stem.empty()) stem = "data";
+            c.m_primary = stem;
+            c.m_names = {stem};
+            c.m_sizes = {0};
+            c.m_listed = true;
+            return c;
         }
         c.m_kind = Kind::Archive;
         c.m_listed = true;
@@ -346,7 +375,7 @@ std::uint64_t Container::sizeOf(const std::string& name) const {
 std::string Container::display(const std::string& name) const {
     if (m_kind == Kind::Folder) return (m_path / name).string();
     if (m_kind == Kind::Compressed) return m_path.string();
-    return m_path.string() + "/" + name;
+    return m_path.string() + ":" + name;
 }
 
 Blob Container::read(const std::string& name, std::size_t maxBytes,
@@ -373,6 +402,7 @@ Blob Container::read(const std::string& name, std::size_t maxBytes,
         if (member != name) continue;
         return readEntry(reader.handle(), display(name), sizeOf(name), maxBytes, progress);
     }
+    if (m_kind == Kind::Compressed && name == m_primary) return Blob();  // compressed nothing
     failAt(display(name), 0, "no such file in the archive");
 }
 

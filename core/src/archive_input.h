@@ -62,7 +62,8 @@ public:
               const ProgressFn& progress = {}) const;
     // Reads several members with one pass over an archive; blobs in the order of `names`.
     std::vector<Blob> readMany(const std::vector<std::string>& names) const;
-    // How a member is named in messages: "/data/ml-20m.zip/ml-20m/ratings.csv".
+    // How a member is named in messages: "/data/ml-20m.zip:ml-20m/ratings.csv" (a folder's
+    // member: its path; a compressed file: the file).
     std::string display(const std::string& name) const;
     // Total size of a member when known cheaply (0 otherwise).
     std::uint64_t sizeOf(const std::string& name) const;

@@ -6,13 +6,20 @@
 // Decisions:
 //  - User rows and item columns are in order of first appearance in the interaction file(s)
 //    (for lines-count: user k is line k). Original id texts are kept.
-//  - Metadata files are UTF-8 when their bytes are valid UTF-8, otherwise Latin-1 (converted).
+//  - Text (ids, titles, genre names) is kept when it is valid UTF-8 and otherwise read as
+//    Latin-1 (converted), one field at a time, so that no string handed on is invalid UTF-8.
+//  - Malformed lines fail the read with "file:line: expected ..., found ..." or, with
+//    ReadOptions::skipBadLines, are left out and counted in Dataset::readReport; so are lines
+//    over ReadOptions::maxLineBytes, which are never copied or split.
+//  - Before reading, the memory it takes is estimated from the file sizes (estimateFor) and
+//    the read refused when over the limit.
 //  - Genre names: u.genre for ML-100K (its fixed list when missing); for the other MovieLens
 //    files, in order of first appearance in the movies file.
 //  - A header line is skipped when the rating column of the first line is not a number (or,
 //    without a rating column, when the user column is not a number but that of line 2 is).
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 
@@ -21,6 +28,9 @@
 #include "reader_triplets.h"
 #include "vaecf/dataset.h"
 #include "vaecf/error.h"
+#include "vaecf/model.h"
+#include "vaecf/split.h"
+#include "vaecf/system.h"
 
 namespace vaecf::core {
 
@@ -102,14 +112,23 @@ bool isDocument(const std::string& name) {
            startsWith(base, "licence") || startsWith(base, "copying") || base == "u.info";
 }
 
+// Refuses what cannot be a text file of records: no bytes at all, or UTF-16 text.
+void checkStart(const std::string& display, std::string_view data) {
+    if (data.empty()) failAt(display, 0, "the file is empty");
+    if (startsWithUtf16Bom(data))
+        failAt(display, 0, "the file is UTF-16 text; save it as UTF-8 (or Latin-1)");
+}
+
 // Sample lines (up to 200 non-blank) of the first 64 KiB of a member.
 struct Sample {
     std::vector<std::string> lines;
+    bool longFirstLine = false;  // no line end in the whole sample
 };
 
 Sample sampleOf(const Container& c, const std::string& name) {
     constexpr std::size_t kBytes = 64 << 10;
     const Blob blob = c.read(name, kBytes);
+    checkStart(c.display(name), blob.view());
     std::string_view data = blob.view().substr(0, kBytes);
     const bool truncated = blob.size() > kBytes || (data.size() == kBytes && data.back() != '\n');
     LineCursor cursor(data);
@@ -117,6 +136,7 @@ Sample sampleOf(const Container& c, const std::string& name) {
     Sample s;
     std::vector<std::string> all;
     while (cursor.next(line)) all.emplace_back(line);
+    if (truncated && all.size() == 1) s.longFirstLine = true;
     if (truncated && !all.empty()) all.pop_back();
     for (auto& l : all) {
         if (trim(l).empty()) continue;
@@ -138,9 +158,13 @@ int fieldCount(std::string_view line, const Delim& d) {
     return splitFields(line, d, dummy, 0);
 }
 
-std::vector<std::string_view> fieldsOf(std::string_view line, const Delim& d) {
+// The fields of a line, at most maxStored of them (so that a line of a million delimiters
+// does not allocate a million fields); fieldCount() counts them all.
+std::vector<std::string_view> fieldsOf(std::string_view line, const Delim& d,
+                                       int maxStored = std::numeric_limits<int>::max()) {
     std::string_view dummy[1];
-    std::vector<std::string_view> out(static_cast<std::size_t>(splitFields(line, d, dummy, 0)));
+    const int n = std::min(splitFields(line, d, dummy, 0), maxStored);
+    std::vector<std::string_view> out(static_cast<std::size_t>(n));
     if (!out.empty()) splitFields(line, d, out.data(), static_cast<int>(out.size()));
     return out;
 }
@@ -198,6 +222,10 @@ std::string detectFile(const Container& c, const std::string& name) {
     if (lbase == "train_triplets.txt") return "msd";
 
     const Sample s = sampleOf(c, name);
+    if (s.longFirstLine)
+        failAt(c.display(name), 1,
+               "the line is longer than 64 KiB, so the format cannot be told from the first "
+               "lines; pick the format");
     if (s.lines.empty()) failAt(c.display(name), 0, "contains no interactions");
     const std::string_view first = trim(s.lines[0]);
     if (first.size() >= 2 && first.back() == ':') {
@@ -263,6 +291,8 @@ Plan makePlan(const Container& c, const std::string& format) {
                "is a Liang split; load it as a split (loadLiangSplit), not as a dataset");
     if (!c.primary().empty()) {
         const std::string& p = c.primary();
+        if (c.kind() == Container::Kind::Folder && c.sizeOf(p) == 0)
+            failAt(c.display(p), 0, "the file is empty");
         return {format == "auto" ? detectFile(c, p) : format, {p}};
     }
     const auto require = [&](const std::string& base, const std::string& fmt) -> Plan {
@@ -303,33 +333,62 @@ Plan makePlan(const Container& c, const std::string& format) {
 // ---------------------------------------------------------------------------------------------
 // Interaction files
 
-Segment segmentOf(const std::string& display, std::string_view data, bool skipHeader) {
-    if (data.size() >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) data.remove_prefix(3);
+std::string tooLong(std::size_t maxLine) {
+    return "the line is longer than " + binarySize(maxLine) + "; expected one record per line";
+}
+
+Segment segmentOf(const std::string& display, std::string_view data, bool skipHeader,
+                  std::size_t maxLine) {
+    data = skipUtf8Bom(data);
     if (!skipHeader) return {display, data, 1};
     const auto nl = data.find('\n');
+    // A header too long to be one is refused, not skipped unread.
+    if ((nl == std::string_view::npos ? data.size() : nl) > maxLine)
+        failAt(display, 1, tooLong(maxLine));
     return {display, nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1), 2};
 }
 
-std::string_view firstNonBlankLine(std::string_view data) {
-    LineCursor cursor(data);
+// The first non-blank line within the line limit (refused when longer), and its number.
+std::string_view firstNonBlankLine(const std::string& display, std::string_view data,
+                                   std::size_t maxLine) {
+    const std::size_t window = std::min(data.size(), 2 * maxLine + 2);
+    LineCursor cursor(data.substr(0, window));
     std::string_view line;
-    while (cursor.next(line))
+    while (cursor.next(line)) {
+        const bool cut = cursor.position() > window && window < data.size();
+        if (line.size() > maxLine || cut) failAt(display, cursor.line(), tooLong(maxLine));
         if (!trim(line).empty()) return line;
+    }
     return {};
 }
 
-bool firstLineIsHeader(std::string_view data, const Delim& d, int valueCol, int userCol) {
-    LineCursor cursor(data);
+// The first fields of a line as the parser sees them: quoted fields (RFC 4180) unquoted.
+std::vector<std::string> leadingFields(std::string_view line, const Delim& d) {
+    constexpr int kColumns = 64;  // every column index is below 32
+    std::vector<std::string> out;
+    if (d.kind == Delim::Kind::Char && line.find('"') != std::string_view::npos) {
+        std::size_t pos = 0;
+        std::int64_t spanned = 0;
+        splitCsv(line, pos, d.c, out, spanned);
+        if (out.size() > static_cast<std::size_t>(kColumns)) out.resize(kColumns);
+        return out;
+    }
+    for (auto f : fieldsOf(line, d, kColumns)) out.emplace_back(f);
+    return out;
+}
+
+bool firstLineIsHeader(std::string_view data, const Delim& d, int valueCol, int userCol,
+                       std::size_t maxLine) {
+    LineCursor cursor(data.substr(0, std::min(data.size(), 2 * maxLine + 2)));
     std::string_view l1, l2;
     if (!cursor.next(l1)) return false;
-    const auto f1 = fieldsOf(l1, d);
+    const auto f1 = leadingFields(l1, d);
     if (valueCol >= 0) return valueCol < static_cast<int>(f1.size()) && !isNumber(f1[valueCol]);
     if (userCol >= static_cast<int>(f1.size())) return false;
     const std::string u = lower(std::string(trim(f1[userCol])));
-    if (u == "user" || u == "userid" || u == "user_id" || u == "uid" || u == "\"userid\"")
-        return true;
+    if (u == "user" || u == "userid" || u == "user_id" || u == "uid") return true;
     if (isNumber(f1[userCol]) || !cursor.next(l2)) return false;
-    const auto f2 = fieldsOf(l2, d);
+    const auto f2 = leadingFields(l2, d);
     return userCol < static_cast<int>(f2.size()) && isNumber(f2[userCol]);
 }
 
@@ -354,12 +413,31 @@ struct Meta {
     std::unordered_map<std::string, ItemMeta> items;
     std::vector<std::string> genreNames;
     std::unordered_map<std::string, std::int32_t> genreIndex;
+    // How malformed lines are treated (ReadOptions::skipBadLines, maxLineBytes).
+    bool skip = false;
+    std::size_t maxLine = SIZE_MAX;
+    ReadReport* report = nullptr;
 
     std::int32_t genre(const std::string& name) {
         auto [it, added] = genreIndex.emplace(name, static_cast<std::int32_t>(genreNames.size()));
         if (added) genreNames.push_back(name);
         return it->second;
     }
+    // A malformed line: fails, or, skipping bad lines, counts it (the caller goes on).
+    void bad(const std::string& display, std::int64_t line, const std::string& message) {
+        if (!skip) failAt(display, line, message);
+        ++report->skippedLines;
+        if (report->firstSkipped.size() < static_cast<std::size_t>(ReadReport::kExamples))
+            report->firstSkipped.push_back(locate(display, line, message));
+    }
+    // False (after bad()) for a line over the limit.
+    bool lengthOk(const std::string& display, std::int64_t line, std::string_view text) {
+        if (text.size() <= maxLine) return true;
+        bad(display, line, tooLong(maxLine));
+        return false;
+    }
+    // Keeps the first record of an id (as for interactions).
+    void add(const std::string& id, ItemMeta m) { items.emplace(id, std::move(m)); }
 };
 
 const std::vector<std::string>& ml100kGenres() {
@@ -370,49 +448,80 @@ const std::vector<std::string>& ml100kGenres() {
     return names;
 }
 
+// The bytes of a metadata file; text in it is converted field by field (toUtf8).
+Blob readMetaFile(const Container& c, const std::string& file) {
+    Blob blob = c.read(file);
+    if (startsWithUtf16Bom(blob.view()))
+        failAt(c.display(file), 0, "the file is UTF-16 text; save it as UTF-8 (or Latin-1)");
+    return blob;
+}
+
 void readMl100kMeta(const Container& c, const std::string& dir, Meta& meta) {
     const std::string genreFile = joinName(dir, "u.genre");
     if (c.exists(genreFile)) {
-        const std::string text = toUtf8(c.read(genreFile).view());
-        LineCursor cursor(text);
+        const std::string display = c.display(genreFile);
+        const Blob blob = readMetaFile(c, genreFile);
+        LineCursor cursor(blob.view());
         std::string_view line;
         while (cursor.next(line)) {
-            if (trim(line).empty()) continue;
-            const auto f = fieldsOf(line, Delim::ch('|'));
+            if (trim(line).empty() || !meta.lengthOk(display, cursor.line(), line)) continue;
+            const auto f = fieldsOf(line, Delim::ch('|'), 3);
+            if (f.size() != 2) {
+                meta.bad(display, cursor.line(),
+                         "expected 2 fields separated by '|' (genre name, index), found " +
+                             std::to_string(fieldCount(line, Delim::ch('|'))));
+                continue;
+            }
             std::int64_t index;
-            if (f.size() != 2 || !parseInt(f[1], index) || index < 0 || index > 1000)
-                failAt(c.display(genreFile), cursor.line(), "expected 'name|index'");
+            if (!parseInt(f[1], index) || index < 0 || index > 1000) {
+                meta.bad(display, cursor.line(),
+                         "genre index '" + excerpt(trim(f[1])) +
+                             "' is not a whole number from 0 to 1000");
+                continue;
+            }
             if (meta.genreNames.size() <= static_cast<std::size_t>(index))
                 meta.genreNames.resize(static_cast<std::size_t>(index) + 1);
-            meta.genreNames[static_cast<std::size_t>(index)] = std::string(trim(f[0]));
+            meta.genreNames[static_cast<std::size_t>(index)] = toUtf8(trim(f[0]));
         }
     }
+    if (meta.genreNames.empty()) meta.genreNames = ml100kGenres();
     const std::string itemFile = joinName(dir, "u.item");
     if (!c.exists(itemFile)) return;
-    const std::string text = toUtf8(c.read(itemFile).view());
-    LineCursor cursor(text);
+    const std::string display = c.display(itemFile);
+    const Blob blob = readMetaFile(c, itemFile);
+    const std::size_t genres = meta.genreNames.size();
+    const std::string expected = "expected " + std::to_string(5 + genres) +
+                                 " fields separated by '|' (movie id, title, release date, video "
+                                 "release date, IMDb URL and " +
+                                 std::to_string(genres) + " genre flags), found ";
+    LineCursor cursor(blob.view());
     std::string_view line;
     while (cursor.next(line)) {
-        if (trim(line).empty()) continue;
+        if (trim(line).empty() || !meta.lengthOk(display, cursor.line(), line)) continue;
+        const int n = splitFields(line, Delim::ch('|'), nullptr, 0);
+        if (n < 5 || static_cast<std::size_t>(n) > 5 + genres) {
+            meta.bad(display, cursor.line(), expected + std::to_string(n));
+            continue;
+        }
         const auto f = fieldsOf(line, Delim::ch('|'));
-        if (f.size() < 5)
-            failAt(c.display(itemFile), cursor.line(),
-                   "expected 24 fields separated by '|', found " + std::to_string(f.size()));
         const std::string id(trim(f[0]));
-        if (id.empty()) failAt(c.display(itemFile), cursor.line(), "movie id is empty");
+        if (id.empty()) {
+            meta.bad(display, cursor.line(), "movie id is empty");
+            continue;
+        }
         ItemMeta m;
-        m.title = std::string(trim(f[1]));
+        m.title = toUtf8(trim(f[1]));
         m.year = yearFromTitle(m.title);
         const std::string_view date = trim(f[2]);
         if (m.year == 0 && date.size() >= 4) {
             std::int64_t y;
-            if (parseInt(date.substr(date.size() - 4), y)) m.year = static_cast<std::int32_t>(y);
+            if (parseInt(date.substr(date.size() - 4), y) && y > 0 && y < 10000)
+                m.year = static_cast<std::int32_t>(y);
         }
         for (std::size_t k = 5; k < f.size(); ++k)
             if (trim(f[k]) == "1") m.genres.push_back(static_cast<std::int32_t>(k - 5));
-        meta.items[id] = std::move(m);
+        meta.add(toUtf8(id), std::move(m));
     }
-    if (meta.genreNames.empty()) meta.genreNames = ml100kGenres();
 }
 
 void addGenres(Meta& meta, ItemMeta& m, std::string_view genres) {
@@ -420,100 +529,147 @@ void addGenres(Meta& meta, ItemMeta& m, std::string_view genres) {
     if (genres.empty() || genres == "(no genres listed)") return;
     for (auto g : fieldsOf(genres, Delim::ch('|'))) {
         g = trim(g);
-        if (!g.empty()) m.genres.push_back(meta.genre(std::string(g)));
+        if (!g.empty()) m.genres.push_back(meta.genre(toUtf8(g)));
     }
 }
 
 void readMoviesDat(const Container& c, const std::string& file, Meta& meta) {
-    const std::string text = toUtf8(c.read(file).view());
-    LineCursor cursor(text);
+    const std::string display = c.display(file);
+    const Blob blob = readMetaFile(c, file);
+    LineCursor cursor(blob.view());
     std::string_view line;
     while (cursor.next(line)) {
-        if (trim(line).empty()) continue;
+        if (trim(line).empty() || !meta.lengthOk(display, cursor.line(), line)) continue;
+        // Titles may hold "::": the title is what lies between the first and the last.
         const auto a = line.find("::");
         const auto b = line.rfind("::");
-        if (a == std::string_view::npos || a == b)
-            failAt(c.display(file), cursor.line(),
-                   "expected 3 fields separated by '::' (MovieID::Title::Genres)");
+        if (a == std::string_view::npos || a == b) {
+            meta.bad(display, cursor.line(),
+                     "expected 3 fields separated by '::' (MovieID::Title::Genres), found " +
+                         std::to_string(a == std::string_view::npos ? 1 : 2));
+            continue;
+        }
         const std::string id(trim(line.substr(0, a)));
-        if (id.empty()) failAt(c.display(file), cursor.line(), "movie id is empty");
+        if (id.empty()) {
+            meta.bad(display, cursor.line(), "movie id is empty");
+            continue;
+        }
         ItemMeta m;
-        m.title = std::string(trim(line.substr(a + 2, b - a - 2)));
+        m.title = toUtf8(trim(line.substr(a + 2, b - a - 2)));
         m.year = yearFromTitle(m.title);
         addGenres(meta, m, line.substr(b + 2));
-        meta.items[id] = std::move(m);
+        meta.add(toUtf8(id), std::move(m));
     }
 }
 
 void readMoviesCsv(const Container& c, const std::string& file, Meta& meta) {
-    const std::string text = toUtf8(c.read(file).view());
+    const std::string display = c.display(file);
+    const Blob blob = readMetaFile(c, file);
+    const std::string_view text = blob.view();
     std::size_t pos = text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
     std::int64_t line = 0;
     std::vector<std::string> f;
     bool first = true;
     while (pos < text.size()) {
         const std::int64_t at = line + 1;
-        splitCsv(text, pos, ',', f, line);
+        const std::size_t start = pos;
+        bool unterminated = false;
+        splitCsv(text, pos, ',', f, line, &unterminated);
+        if (unterminated) {
+            // The rest of the file went into one field: nothing after can be trusted.
+            meta.bad(display, at, "a quoted field is not closed (expected a closing '\"')");
+            break;
+        }
+        if (pos - start > meta.maxLine) {
+            meta.bad(display, at, tooLong(meta.maxLine));
+            continue;
+        }
         if (f.size() == 1 && trim(f[0]).empty()) continue;
         if (first) {
             first = false;
             if (!f.empty() && !isNumber(f[0])) continue;  // header movieId,title,genres
         }
-        if (f.size() != 3)
-            failAt(c.display(file), at,
-                   "expected 3 fields separated by ',' (movieId,title,genres), found " +
-                       std::to_string(f.size()));
+        if (f.size() != 3) {
+            meta.bad(display, at,
+                     "expected 3 fields separated by ',' (movieId,title,genres), found " +
+                         std::to_string(f.size()));
+            continue;
+        }
         const std::string id(trim(f[0]));
-        if (id.empty()) failAt(c.display(file), at, "movie id is empty");
+        if (id.empty()) {
+            meta.bad(display, at, "movie id is empty");
+            continue;
+        }
         ItemMeta m;
-        m.title = std::string(trim(f[1]));
+        m.title = toUtf8(trim(f[1]));
         m.year = yearFromTitle(m.title);
         addGenres(meta, m, f[2]);
-        meta.items[id] = std::move(m);
+        meta.add(toUtf8(id), std::move(m));
     }
 }
 
 void readNetflixTitles(const Container& c, const std::string& file, Meta& meta) {
-    const std::string text = toUtf8(c.read(file).view());
-    LineCursor cursor(text);
+    const std::string display = c.display(file);
+    const Blob blob = readMetaFile(c, file);
+    LineCursor cursor(blob.view());
     std::string_view line;
     while (cursor.next(line)) {
-        if (trim(line).empty()) continue;
+        if (trim(line).empty() || !meta.lengthOk(display, cursor.line(), line)) continue;
+        // Titles may hold commas: the title is everything after the second.
         const auto a = line.find(',');
         const auto b = a == std::string_view::npos ? a : line.find(',', a + 1);
-        if (b == std::string_view::npos)
-            failAt(c.display(file), cursor.line(),
-                   "expected 'MovieID,YearOfRelease,Title'");
+        if (b == std::string_view::npos) {
+            meta.bad(display, cursor.line(),
+                     "expected 3 fields separated by ',' (MovieID,YearOfRelease,Title), found " +
+                         std::to_string(a == std::string_view::npos ? 1 : 2));
+            continue;
+        }
         const std::string id(trim(line.substr(0, a)));
-        if (id.empty()) failAt(c.display(file), cursor.line(), "movie id is empty");
+        if (id.empty()) {
+            meta.bad(display, cursor.line(), "movie id is empty");
+            continue;
+        }
         ItemMeta m;
         std::int64_t year;
         if (parseInt(line.substr(a + 1, b - a - 1), year) && year > 0 && year < 10000)
             m.year = static_cast<std::int32_t>(year);
-        m.title = std::string(trim(line.substr(b + 1)));
-        meta.items[id] = std::move(m);
+        std::string_view title = trim(line.substr(b + 1));
+        if (title.size() >= 2 && title.front() == '"' && title.back() == '"') {
+            // A quoted title (RFC 4180): unquote it, doubled quotes become one.
+            std::vector<std::string> parts;
+            std::size_t pos = 0;
+            std::int64_t spanned = 0;
+            splitCsv(title, pos, '\0', parts, spanned);
+            m.title = toUtf8(parts.empty() ? std::string_view() : std::string_view(parts[0]));
+        } else {
+            m.title = toUtf8(title);
+        }
+        meta.add(toUtf8(id), std::move(m));
     }
 }
 
 void readArtists(const Container& c, const std::string& file, Meta& meta) {
-    const std::string text = toUtf8(c.read(file).view());
-    LineCursor cursor(text);
+    const std::string display = c.display(file);
+    const Blob blob = readMetaFile(c, file);
+    LineCursor cursor(blob.view());
     std::string_view line;
     bool first = true;
     while (cursor.next(line)) {
-        if (trim(line).empty()) continue;
-        const auto f = fieldsOf(line, Delim::ch('\t'));
+        if (trim(line).empty() || !meta.lengthOk(display, cursor.line(), line)) continue;
+        const auto f = fieldsOf(line, Delim::ch('\t'), 4);
         if (first) {
             first = false;
             if (!f.empty() && !isNumber(f[0])) continue;  // header id name url pictureURL
         }
-        if (f.size() < 2)
-            failAt(c.display(file), cursor.line(),
-                   "expected fields separated by tab (id, name, ...), found " +
-                       std::to_string(f.size()));
+        if (f.size() < 2) {
+            meta.bad(display, cursor.line(),
+                     "expected at least 2 fields separated by tab (id, name, url, pictureURL), "
+                     "found " + std::to_string(f.size()));
+            continue;
+        }
         ItemMeta m;
-        m.title = std::string(trim(f[1]));
-        meta.items[std::string(trim(f[0]))] = std::move(m);
+        m.title = toUtf8(trim(f[1]));
+        meta.add(toUtf8(trim(f[0])), std::move(m));
     }
 }
 
@@ -553,9 +709,103 @@ std::string datasetName(const std::string& format, const Container& c, const std
     return baseName(file);
 }
 
+// Typical bytes of text per interaction record, per format (from the real files: ML-100K
+// u.data 19.8, ML-1M 24.6, ML-20M ratings.csv 26.6, Netflix about 21, MSD triplets 60,
+// Last.fm 14, CiteULike users.dat 5.3, FilmTrust 10.6).
+double bytesPerRecord(const std::string& format) {
+    if (format == "ml100k") return 20;
+    if (format == "ml1m") return 24;
+    if (format == "mlcsv") return 26;
+    if (format == "netflix") return 21;
+    if (format == "msd") return 60;
+    if (format == "lastfm") return 14;
+    if (format == "lines" || format == "lines-count") return 5;
+    return 10;  // delimited
+}
+
+// Compressed text of unknown size is guessed to be this many times larger.
+constexpr double kGuessedRatio = 4;
+
+MemoryEstimate estimateFor(const Container& c, const Plan& plan, const ReadOptions& o) {
+    MemoryEstimate e;
+    e.format = plan.format;
+    e.inputInMemory = c.kind() != Container::Kind::Folder;  // plain files are mapped
+    std::uint64_t packed = 0;
+    if (e.inputInMemory) {
+        std::error_code ec;
+        packed = std::filesystem::file_size(c.path(), ec);
+        if (ec) packed = 0;
+    }
+    for (const auto& file : plan.files) {
+        std::uint64_t size = c.kind() == Container::Kind::Compressed ? 0 : c.sizeOf(file);
+        if (size == 0 && e.inputInMemory) {
+            size = static_cast<std::uint64_t>(static_cast<double>(packed) * kGuessedRatio /
+                                              static_cast<double>(plan.files.size()));
+            e.inputSizeKnown = false;
+        }
+        e.inputBytes += size;
+    }
+    const double records = static_cast<double>(e.inputBytes) / bytesPerRecord(plan.format);
+    e.interactions = static_cast<std::int64_t>(records);
+    // While parsing: user, item (and value) per record in the chunks; then the CSR's column
+    // and value (the chunks are freed as it fills); the file order when kept.
+    const bool values = plan.format != "lines" && plan.format != "lines-count";
+    const double perRecord = (values ? 12.0 : 8.0) + 8.0 + (o.keepFileOrder ? 12.0 : 0.0);
+    e.bytes = (e.inputInMemory ? static_cast<double>(e.inputBytes) : 0.0) + records * perRecord;
+    e.machine = physicalMemoryBytes();
+    e.limit = o.memoryLimit > 0 ? o.memoryLimit : 0.9 * e.machine;
+    return e;
+}
+
+[[noreturn]] void refuseMemory(const std::string& display, const MemoryEstimate& e,
+                               const ReadOptions& o) {
+    std::string message = "needs about " + formatBytes(e.bytes) + " of memory to read (estimated from " +
+                          (e.inputSizeKnown ? "its size" : "its compressed size") + "); ";
+    if (o.memoryLimit > 0) message += "the memory limit is " + formatBytes(o.memoryLimit);
+    else message += "this machine has " + formatBytes(e.machine);
+    failAt(display, 0, message);
+}
+
 }  // namespace
 
+std::string ReadReport::skippedSummary() const {
+    if (skippedLines == 0) return {};
+    std::string s = "skipped " + std::to_string(skippedLines) + " malformed line" +
+                    (skippedLines == 1 ? "" : "s");
+    if (!firstSkipped.empty()) s += " (first: " + firstSkipped.front() + ")";
+    return s;
+}
+
+std::string ReadReport::duplicatesSummary() const {
+    if (duplicates == 0) return {};
+    return std::to_string(duplicates) + " repeated (user, item) pair" +
+           (duplicates == 1 ? "" : "s") + ": the first of each kept";
+}
+
+std::string MemoryEstimate::describe() const {
+    std::string s = "about " + formatBytes(bytes) + " of memory";
+    if (machine > 0) s += " (this machine has " + formatBytes(machine) + ")";
+    return s;
+}
+
 std::vector<std::string> formatIds() { return knownFormats(); }
+
+MemoryEstimate estimateDatasetMemory(const std::filesystem::path& path, const ReadOptions& options) {
+    checkFormatId(options.format);
+    if (options.format == "liang" || (options.format == "auto" && isLiangSplitFolder(path))) {
+        MemoryEstimate e = estimateLiangSplitMemory(path);
+        if (options.memoryLimit > 0) e.limit = options.memoryLimit;
+        return e;
+    }
+    const Container c = Container::open(path);
+    const Plan plan = makePlan(c, options.format);
+    if (plan.format == "liang" || plan.files.empty()) {
+        MemoryEstimate e = estimateLiangSplitMemory(path);
+        if (options.memoryLimit > 0) e.limit = options.memoryLimit;
+        return e;
+    }
+    return estimateFor(c, plan, options);
+}
 
 std::string detectFormat(const std::filesystem::path& path) {
     const Container c = Container::open(path);
@@ -571,17 +821,27 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
                "is a Liang split; load it as a split (loadLiangSplit), not as a dataset");
     const std::string& main = plan.files.front();
     const std::string mainDisplay = c.display(main);
+    const std::size_t maxLine = std::max<std::size_t>(options.maxLineBytes, 1);
+
+    // Before anything is read: will it fit?
+    const MemoryEstimate estimate = estimateFor(c, plan, options);
+    if (options.onEstimate) options.onEstimate(estimate);
+    if (estimate.exceedsLimit())
+        refuseMemory(c.kind() == Container::Kind::Folder ? mainDisplay : path.string(), estimate,
+                     options);
 
     Dataset ds;
     ds.source = path.string();
     ds.format = plan.format;
-    ds.name = datasetName(plan.format, c, main);
+    ds.name = toUtf8(datasetName(plan.format, c, main));
+    ds.readReport.memoryEstimate = estimate.bytes;
 
     std::vector<Blob> blobs;
     if (plan.files.size() == 1)
         blobs.push_back(c.read(main, SIZE_MAX, options.progress));
     else
         blobs = c.readMany(plan.files);
+    for (std::size_t k = 0; k < blobs.size(); ++k) checkStart(c.display(plan.files[k]), blobs[k].view());
 
     LineFormat lf;
     std::vector<Segment> segments;
@@ -595,35 +855,41 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
         if (f == "ml100k") {
             lf.delim = Delim::ch('\t');
             lf.fieldCount = 4;
+            lf.fieldNames = "user, item, rating, timestamp";
         } else if (f == "ml1m") {
             lf.delim = Delim::doubleColon();
             lf.fieldCount = 4;
+            lf.fieldNames = "UserID::MovieID::Rating::Timestamp";
         } else if (f == "mlcsv") {
             lf.delim = Delim::ch(',');
             lf.fieldCount = 4;
+            lf.fieldNames = "userId,movieId,rating,timestamp";
         } else {
             lf.delim = Delim::ch('\t');
             lf.fieldCount = 3;
             lf.valueName = f == "msd" ? "count" : "weight";
+            lf.fieldNames = f == "msd" ? "user, song, count" : "userID, artistID, weight";
             lf.textUsers = lf.textItems = f == "msd";
         }
         ds.feedback = (f == "lastfm" || f == "msd") ? Feedback::Counts : Feedback::Ratings;
         // u.data and ratings.dat never have a header; ratings.csv and user_artists.dat do.
         const bool header = (f == "mlcsv" || f == "lastfm" || f == "msd") &&
-                            firstLineIsHeader(data, lf.delim, 2, 0);
-        segments.push_back(segmentOf(mainDisplay, data, header));
+                            firstLineIsHeader(data, lf.delim, 2, 0, maxLine);
+        segments.push_back(segmentOf(mainDisplay, data, header, maxLine));
     } else if (f == "netflix") {
         lf.kind = LineFormat::Kind::Netflix;
         ds.feedback = Feedback::Ratings;
         for (std::size_t k = 0; k < blobs.size(); ++k)
-            segments.push_back(segmentOf(c.display(plan.files[k]), blobs[k].view(), false));
+            segments.push_back(
+                segmentOf(c.display(plan.files[k]), blobs[k].view(), false, maxLine));
     } else if (f == "lines" || f == "lines-count") {
         lf.kind = f == "lines" ? LineFormat::Kind::Lines : LineFormat::Kind::LinesCount;
         ds.feedback = Feedback::Binary;
-        segments.push_back(segmentOf(mainDisplay, data, false));
+        segments.push_back(segmentOf(mainDisplay, data, false, maxLine));
     } else {  // delimited
         lf.kind = LineFormat::Kind::Fields;
-        const std::string_view first = firstNonBlankLine(data.substr(0, 1 << 20));
+        lf.fieldNames = "as on the first line";
+        const std::string_view first = firstNonBlankLine(mainDisplay, data, maxLine);
         if (trim(first).empty()) failAt(mainDisplay, 0, "contains no interactions");
         if (options.delimiter != 0) {
             lf.delim = delimFromOption(options.delimiter);
@@ -658,16 +924,28 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
                            lf.delim.describe());
         }
         if (lf.userCol == lf.itemCol) fail("the user and item columns must differ");
-        const bool header = options.header.has_value()
-                                ? *options.header
-                                : firstLineIsHeader(data, lf.delim, lf.valueCol, lf.userCol);
+        const bool header =
+            options.header.has_value()
+                ? *options.header
+                : firstLineIsHeader(data, lf.delim, lf.valueCol, lf.userCol, maxLine);
         ds.feedback = lf.valueCol >= 0 ? Feedback::Ratings : Feedback::Binary;
-        segments.push_back(segmentOf(mainDisplay, data, header));
+        segments.push_back(segmentOf(mainDisplay, data, header, maxLine));
     }
 
-    Triplets t =
-        parseTriplets(segments, lf, options.progress, options.threads, options.keepFileOrder);
-    if (t.records == 0) failAt(mainDisplay, 0, "contains no interactions");
+    ParseLimits limits;
+    limits.skipBadLines = options.skipBadLines;
+    limits.maxLineBytes = maxLine;
+    Triplets t = parseTriplets(segments, lf, options.progress, options.threads,
+                               options.keepFileOrder, limits);
+    ReadReport& report = ds.readReport;
+    report.records = t.records;
+    report.skippedLines = t.skipped;
+    report.firstSkipped = std::move(t.firstSkipped);
+    report.duplicates = t.duplicates;
+    if (t.records == 0)
+        failAt(mainDisplay, 0,
+               "contains no interactions" +
+                   (report.skippedLines > 0 ? ": " + report.skippedSummary() : std::string()));
     ds.userIds = std::move(t.userIds);
     ds.itemIds = std::move(t.itemIds);
     ds.interactions = std::move(t.matrix);
@@ -677,6 +955,9 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
     // Item metadata beside the interaction file.
     const std::string dir = dirName(main);
     Meta meta;
+    meta.skip = options.skipBadLines;
+    meta.maxLine = maxLine;
+    meta.report = &report;
     bool haveMeta = false;
     auto metaFile = [&](const std::string& base) -> std::optional<std::string> {
         const std::string name = joinName(dir, base);

@@ -31,8 +31,10 @@ std::string formatBytes(double bytes) {
         std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
     else if (bytes >= 1e6)
         std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
-    else
+    else if (bytes >= 1e3)
         std::snprintf(buf, sizeof buf, "%.0f kB", bytes / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f bytes", bytes);
     return buf;
 }
 

@@ -59,6 +59,7 @@ Dataset preprocess(const Dataset& in, const PreprocessOptions& options, Preproce
     out.source = in.source;
     out.format = in.format;
     out.feedback = options.binarize ? Feedback::Binary : in.feedback;
+    out.readReport = in.readReport;  // how the source was read stays known
     out.genreNames = in.genreNames;
     for (std::size_t c = 0; c < cols; ++c) {
         if (!itemUsed[c]) continue;

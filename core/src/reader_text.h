@@ -2,9 +2,12 @@
 // Private to the readers: small text helpers (lines, fields, numbers, encodings).
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -82,7 +85,7 @@ inline int splitFields(std::string_view line, const Delim& d, std::string_view* 
     int n = 0;
     auto put = [&](std::string_view f) {
         if (n < maxOut) out[n] = f;
-        ++n;
+        if (n < INT_MAX) ++n;  // saturates: a multi-gigabyte line of delimiters cannot overflow
     };
     const char* p = line.data();
     const char* end = p + line.size();
@@ -124,8 +127,10 @@ inline int splitFields(std::string_view line, const Delim& d, std::string_view* 
 
 // One RFC 4180 record starting at data[pos] (quoted fields may hold the delimiter, doubled
 // quotes and newlines). Advances pos past the record's line end and counts the lines it spans.
+// *unterminated (optional) tells whether the data ended inside a quoted field.
 inline void splitCsv(std::string_view data, std::size_t& pos, char delim,
-                     std::vector<std::string>& fields, std::int64_t& lines) {
+                     std::vector<std::string>& fields, std::int64_t& lines,
+                     bool* unterminated = nullptr) {
     fields.clear();
     std::string field;
     bool quoted = false;
@@ -160,6 +165,7 @@ inline void splitCsv(std::string_view data, std::size_t& pos, char delim,
             field += ch;
         }
     }
+    if (unterminated) *unterminated = quoted;
     fields.push_back(std::move(field));
 }
 
@@ -261,15 +267,54 @@ inline std::int32_t yearFromTitle(std::string_view title) {
     return year;
 }
 
-// Printable excerpt of a field for messages (at most 40 characters).
+// Printable excerpt of a field for messages: at most 40 characters, always valid UTF-8 (bytes
+// that are not UTF-8 are read as Latin-1), control characters shown as '?'.
 inline std::string excerpt(std::string_view s) {
+    std::size_t cut = std::min<std::size_t>(s.size(), 160);
+    // Do not cut inside a UTF-8 sequence.
+    for (int k = 0; k < 3 && cut < s.size() && cut > 0 &&
+                    (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80;
+         ++k)
+        --cut;
+    const std::string text = toUtf8(s.substr(0, cut));
     std::string out;
-    for (char c : s.substr(0, 40)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u == 0x7F) ? '?' : c;
+    std::size_t chars = 0, k = 0;
+    for (; k < text.size() && chars < 40; ++chars) {
+        const auto u = static_cast<unsigned char>(text[k]);
+        const std::size_t len = u < 0x80 ? 1 : u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : 2;
+        if (u < 0x20 || u == 0x7F) out += '?';
+        else out.append(text, k, len);
+        k += len;
     }
-    if (s.size() > 40) out += "...";
+    if (k < text.size() || cut < s.size()) out += "...";
     return out;
+}
+
+// A UTF-16 byte-order mark at the start: such files are refused with a clear message.
+inline bool startsWithUtf16Bom(std::string_view data) {
+    return data.size() >= 2 && ((static_cast<unsigned char>(data[0]) == 0xFF &&
+                                 static_cast<unsigned char>(data[1]) == 0xFE) ||
+                                (static_cast<unsigned char>(data[0]) == 0xFE &&
+                                 static_cast<unsigned char>(data[1]) == 0xFF));
+}
+
+inline std::string_view skipUtf8Bom(std::string_view data) {
+    if (data.size() >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) data.remove_prefix(3);
+    return data;
+}
+
+// "64 MiB", "1.5 MiB", "512 KiB", "100 bytes": sizes of limits in messages.
+inline std::string binarySize(std::uint64_t bytes) {
+    char buf[32];
+    if (bytes >= (std::uint64_t(1) << 20)) {
+        const double mib = static_cast<double>(bytes) / double(1 << 20);
+        std::snprintf(buf, sizeof buf, mib == std::floor(mib) ? "%.0f MiB" : "%.1f MiB", mib);
+    } else if (bytes >= 1024 && bytes % 1024 == 0) {
+        std::snprintf(buf, sizeof buf, "%llu KiB", static_cast<unsigned long long>(bytes / 1024));
+    } else {
+        std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+    }
+    return buf;
 }
 
 }  // namespace vaecf::core::detail

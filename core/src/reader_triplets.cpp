@@ -7,6 +7,7 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <unordered_set>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -151,6 +152,7 @@ struct Chunk {
     const char* begin = nullptr;
     const char* end = nullptr;
     bool segmentStart = false;
+    bool overlong = false;  // the chunk ends inside a line longer than the limit
 
     std::vector<std::uint32_t> u, i;
     std::vector<float> v;
@@ -160,17 +162,25 @@ struct Chunk {
     std::int64_t lastNonBlank = 0;  // LinesCount: local line (1-based) of the last non-blank
     std::int64_t errorLine = 0;     // local, 1-based; 0: none
     std::string error;
+    // Skipping bad lines: how many, and (local line, message) of the first few.
+    std::int64_t skipped = 0;
+    std::vector<std::pair<std::int64_t, std::string>> skips;
     bool userNotNumber = false, itemNotNumber = false;
     // Netflix
     bool hasMovie = false;
     std::uint32_t lastMovie = 0;     // local id of the last "MovieID:" of the chunk
     std::int64_t inheritLine = 0;    // first rating line before the chunk's first MovieID line
+    std::int64_t inheritCount = 0;   // rating lines before the chunk's first MovieID line
 };
+
+constexpr std::size_t kExamples = static_cast<std::size_t>(ReadReport::kExamples);
 
 class ChunkParser {
 public:
-    ChunkParser(Chunk& chunk, const LineFormat& f, bool textUsers, bool textItems)
-        : m_c(chunk), m_f(f), m_textUsers(textUsers), m_textItems(textItems) {
+    ChunkParser(Chunk& chunk, const LineFormat& f, bool textUsers, bool textItems,
+                const ParseLimits& limits)
+        : m_c(chunk), m_f(f), m_textUsers(textUsers), m_textItems(textItems),
+          m_skip(limits.skipBadLines), m_maxLine(limits.maxLineBytes) {
         // The common layout "user<d>item[<d>value]<d>..." with integer ids gets a fused
         // scanner; anything it does not expect goes to the general code.
         m_fast = f.kind == LineFormat::Kind::Fields && f.delim.kind == Delim::Kind::Char &&
@@ -197,6 +207,16 @@ public:
             ++line;
             std::string_view text(p, static_cast<std::size_t>(le - p));
             p = nl ? nl + 1 : end;
+            if (text.size() > m_maxLine || (!nl && m_c.overlong)) {
+                // Never split or copied: a header of a billion columns costs nothing here.
+                if (m_f.kind == LineFormat::Kind::LinesCount) m_c.lastNonBlank = line;  // a user
+                if (!error(line, "the line is longer than " + binarySize(m_maxLine) +
+                                     "; expected one record per line")) {
+                    m_c.lines = line;
+                    return;
+                }
+                continue;
+            }
             if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
             bool ok = true;
             if (m_fast) {
@@ -271,7 +291,9 @@ private:
             const char* s = p;
             while (p < end && *p != d) ++p;
             const auto len = p - s;
-            const unsigned a = static_cast<unsigned char>(s[0]) - '0';
+            // An empty value may end the data: s[0] would read past it.
+            const unsigned a =
+                len > 0 ? static_cast<unsigned>(static_cast<unsigned char>(s[0]) - '0') : 10u;
             if (len == 3 && a <= 9 && s[1] == '.' &&
                 static_cast<unsigned>(static_cast<unsigned char>(s[2]) - '0') <= 9) {
                 value = m_decimals[a * 10 + (s[2] - '0')];
@@ -288,7 +310,14 @@ private:
         return fields == m_f.fieldCount;
     }
 
+    // A malformed line: fails the chunk, or, skipping bad lines, counts it and goes on (true).
+    // Callers report before storing anything of the line, so a skipped line leaves nothing.
     bool error(std::int64_t line, std::string msg) {
+        if (m_skip) {
+            ++m_c.skipped;
+            if (m_c.skips.size() < kExamples) m_c.skips.emplace_back(line, std::move(msg));
+            return true;
+        }
         m_c.errorLine = line;
         m_c.error = std::move(msg);
         return false;
@@ -367,6 +396,8 @@ private:
             if (n != m_f.fieldCount)
                 return error(line, "expected " + std::to_string(m_f.fieldCount) +
                                        " fields separated by " + m_f.delim.describe() +
+                                       (m_f.fieldNames.empty() ? std::string()
+                                                               : " (" + m_f.fieldNames + ")") +
                                        ", found " + std::to_string(n));
         }
         std::string_view user = fields[m_f.userCol];
@@ -431,6 +462,7 @@ private:
         } else {
             if (m_c.segmentStart) return error(line, "rating line before any 'MovieID:' line");
             if (m_c.inheritLine == 0) m_c.inheritLine = line;
+            ++m_c.inheritCount;
         }
         std::uint32_t uid;
         if (!internUser(user, uid)) return false;
@@ -461,36 +493,64 @@ private:
             if (!parseInt(first, declared) || declared < 0)
                 return error(line, "expected the number of items first, found '" +
                                        excerpt(first) + "'");
+            // Count before storing anything, so that a bad line leaves nothing behind; the
+            // declared count never sizes anything.
+            const char* items = p;
+            std::int64_t count = 0;
+            std::string_view item;
+            while (token(item)) ++count;
+            if (count != declared)
+                return error(line, "the line starts with count " + std::to_string(declared) +
+                                       " but lists " + std::to_string(count) + " items");
+            p = items;
         } else if (!internUser(first, uid)) {
             return false;
         }
-        std::int64_t count = 0;
         std::string_view item;
         while (token(item)) {
             std::uint32_t iid;
             if (!internItem(item, iid)) return false;
             m_c.u.push_back(uid);
             m_c.i.push_back(iid);
-            ++count;
         }
-        if (counted && count != declared)
-            return error(line, "the line starts with count " + std::to_string(declared) +
-                                   " but lists " + std::to_string(count) + " items");
         return true;
     }
 
     Chunk& m_c;
     const LineFormat& m_f;
     bool m_textUsers, m_textItems;
+    bool m_skip = false;
+    std::size_t m_maxLine = SIZE_MAX;
     bool m_fast = false;
     const float* m_decimals = nullptr;
 };
 
-std::vector<std::string> idStrings(const IdTable& table) {
+// The ids as text, valid UTF-8: an id that is not is read as Latin-1 (so ids stay usable in
+// Qt and JSON). Fails in the unlikely case that this makes two ids the same text.
+std::vector<std::string> idStrings(const IdTable& table, const std::string& display,
+                                   const char* what) {
     std::vector<std::string> out;
     out.reserve(table.size());
     if (table.text()) {
-        for (auto s : table.texts()) out.emplace_back(s);
+        bool converted = false;
+        for (auto s : table.texts()) {
+            if (isValidUtf8(s)) {
+                out.emplace_back(s);
+            } else {
+                out.push_back(latin1ToUtf8(s));
+                converted = true;
+            }
+        }
+        if (converted) {
+            std::unordered_set<std::string_view> seen;
+            seen.reserve(out.size());
+            for (const auto& id : out)
+                if (!seen.insert(id).second)
+                    failAt(display, 0,
+                           std::string(what) + " id '" + excerpt(id) +
+                               "' is written both in UTF-8 and in Latin-1; save the file in one "
+                               "encoding");
+        }
     } else {
         for (auto n : table.numbers()) out.push_back(std::to_string(n));
     }
@@ -499,7 +559,8 @@ std::vector<std::string> idStrings(const IdTable& table) {
 
 // Rows of (row, col, value) given per chunk -> CSR with sorted columns, first duplicate kept.
 CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chunks,
-                   bool hasValues, InteractionOrder* order) {
+                   bool hasValues, InteractionOrder* order, std::int64_t& duplicates) {
+    duplicates = 0;
     CsrMatrix m;
     m.rows = rows;
     m.cols = cols;
@@ -590,6 +651,7 @@ CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chu
             write += kept[r];
         }
         m.indptr[rows] = write;
+        duplicates = static_cast<std::int64_t>(total) - write;
         m.indices.resize(static_cast<std::size_t>(write));
         m.values.resize(static_cast<std::size_t>(write));
         m.indices.shrink_to_fit();
@@ -601,7 +663,8 @@ CsrMatrix buildCsr(std::int64_t rows, std::int64_t cols, std::vector<Chunk>& chu
 }  // namespace
 
 Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& format,
-                       const ProgressFn& progress, int threads, bool keepOrder) {
+                       const ProgressFn& progress, int threads, bool keepOrder,
+                       const ParseLimits& limits) {
     tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
     const int workers = std::max(1, arena.max_concurrency());
 
@@ -616,7 +679,12 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
         const char* begin;
         const char* end;
         bool start;
+        bool overlong;
     };
+    // A line end is looked for no further than the line limit: a chunk that would end inside
+    // a longer line ends at the limit instead (the parser reports that line) and the rest of
+    // the line is passed over unread.
+    const std::size_t maxLine = std::max<std::size_t>(limits.maxLineBytes, 1);
     std::vector<Range> ranges;
     for (std::size_t s = 0; s < segments.size(); ++s) {
         const char* p = segments[s].data.data();
@@ -624,13 +692,26 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
         bool start = true;
         while (p < end) {
             const char* cut = p + std::min<std::size_t>(target, static_cast<std::size_t>(end - p));
+            bool overlong = false;
+            const char* next = cut;
             if (cut < end) {
-                const void* nl = std::memchr(cut, '\n', static_cast<std::size_t>(end - cut));
-                cut = nl ? static_cast<const char*>(nl) + 1 : end;
+                const std::size_t window =
+                    std::min<std::size_t>(maxLine + 1, static_cast<std::size_t>(end - cut));
+                const void* nl = std::memchr(cut, '\n', window);
+                if (nl) {
+                    cut = next = static_cast<const char*>(nl) + 1;
+                } else if (cut + window == end) {
+                    cut = next = end;
+                } else {
+                    cut += window;
+                    overlong = true;
+                    const void* after = std::memchr(cut, '\n', static_cast<std::size_t>(end - cut));
+                    next = after ? static_cast<const char*>(after) + 1 : end;
+                }
             }
-            ranges.push_back({s, p, cut, start});
+            ranges.push_back({s, p, cut, start, overlong});
             start = false;
-            p = cut;
+            p = next;
         }
     }
 
@@ -646,6 +727,7 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
             chunks[k].begin = ranges[k].begin;
             chunks[k].end = ranges[k].end;
             chunks[k].segmentStart = ranges[k].start;
+            chunks[k].overlong = ranges[k].overlong;
             chunks[k].users = IdTable(textUsers);
             chunks[k].items = IdTable(textItems);
         }
@@ -656,7 +738,7 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                               [&](const tbb::blocked_range<std::size_t>& r) {
                 for (std::size_t k = r.begin(); k != r.end(); ++k) {
                     if (cancelled.load(std::memory_order_relaxed)) return;
-                    ChunkParser(chunks[k], format, textUsers, textItems).run();
+                    ChunkParser(chunks[k], format, textUsers, textItems, limits).run();
                     const auto bytes = static_cast<std::uint64_t>(chunks[k].end - chunks[k].begin);
                     const std::uint64_t now = done.fetch_add(bytes) + bytes;
                     if (progress) {
@@ -677,9 +759,19 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
         if (!redo) break;
     }
 
-    // The first error in file order.
+    // The first error in file order; skipping bad lines, the skipped ones: (chunk, line within
+    // its file, message) of the first few of each chunk, sorted and cut at the end.
+    Triplets out;
+    struct Skip {
+        std::size_t chunk;
+        std::int64_t line;
+        std::string message;
+        bool operator<(const Skip& o) const {
+            return chunk != o.chunk ? chunk < o.chunk : line < o.line;
+        }
+    };
+    std::vector<Skip> skips;
     {
-        std::vector<std::int64_t> lineBase(chunks.size());
         std::size_t seg = SIZE_MAX;
         std::int64_t base = 0;
         for (std::size_t k = 0; k < chunks.size(); ++k) {
@@ -687,16 +779,17 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                 seg = chunks[k].segment;
                 base = segments[seg].firstLine - 1;
             }
-            lineBase[k] = base;
             const Chunk& c = chunks[k];
             if (c.errorLine > 0)
                 failAt(segments[seg].display, base + c.errorLine, c.error);
+            out.skipped += c.skipped;
+            for (const auto& [line, message] : c.skips)
+                skips.push_back({k, base + line, locate(segments[seg].display, base + line, message)});
             base += c.lines;
         }
     }
 
     // Merge the chunks' ids in file order.
-    Triplets out;
     IdTable users(textUsers), items(textItems);
     std::vector<std::vector<std::uint32_t>> userMap(chunks.size()), itemMap(chunks.size());
     std::vector<std::int64_t> lineOffset(chunks.size(), 0);
@@ -717,12 +810,47 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
             lineOffset[k] = lineCount;
             if (c.lastNonBlank > 0) lastNonBlank = lineCount + c.lastNonBlank;
             lineCount += c.lines;
+            // Netflix, skipping bad lines: the chunk's rating lines before its first movie line
+            // have no movie when no earlier chunk of the file had one; they go, and their users
+            // are not numbered unless other lines name them.
+            bool dropped = false;
+            if (format.kind == LineFormat::Kind::Netflix && c.inheritLine > 0 &&
+                movie == kInherit && limits.skipBadLines) {
+                const std::int64_t line = segments[seg].firstLine - 1 + segLines + c.inheritLine;
+                std::size_t w = 0;
+                for (std::size_t j = 0; j < c.i.size(); ++j) {
+                    if (c.i[j] == kInherit) continue;
+                    c.u[w] = c.u[j];
+                    c.i[w] = c.i[j];
+                    c.v[w] = c.v[j];
+                    ++w;
+                }
+                c.u.resize(w);
+                c.i.resize(w);
+                c.v.resize(w);
+                out.skipped += c.inheritCount;
+                skips.push_back({k, line,
+                                 locate(segments[seg].display, line,
+                                        "rating line before any 'MovieID:' line")});
+                c.inheritLine = 0;
+                dropped = true;
+            }
             if (format.kind != LineFormat::Kind::LinesCount) {
                 auto& um = userMap[k];
                 um.resize(c.users.size());
-                for (std::size_t j = 0; j < um.size(); ++j)
+                std::vector<char> used;
+                if (dropped) {
+                    used.assign(c.users.size(), 0);
+                    for (std::uint32_t x : c.u) used[x] = 1;
+                }
+                for (std::size_t j = 0; j < um.size(); ++j) {
+                    if (dropped && !used[j]) {
+                        um[j] = kInherit;  // never looked up
+                        continue;
+                    }
                     um[j] = textUsers ? users.add(c.users.texts()[j])
                                       : users.add(c.users.numbers()[j]);
+                }
             }
             auto& im = itemMap[k];
             im.resize(c.items.size());
@@ -739,12 +867,19 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                 if (c.hasMovie) movie = im[c.lastMovie];
             }
             segLines += c.lines;
+            if (users.size() >= std::numeric_limits<std::uint32_t>::max() ||
+                (format.kind == LineFormat::Kind::LinesCount &&
+                 lineCount >= std::numeric_limits<std::uint32_t>::max()))
+                failAt(segments[seg].display, 0, "too many users (more than 2^32)");
         }
         usersByLine = lastNonBlank;
     }
     if (static_cast<std::uint64_t>(items.size()) >
         static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()))
         fail("too many items (more than 2^31)");
+    std::sort(skips.begin(), skips.end());
+    for (std::size_t k = 0; k < skips.size() && k < kExamples; ++k)
+        out.firstSkipped.push_back(std::move(skips[k].message));
 
     // Local ids -> global ids, in parallel.
     arena.execute([&] {
@@ -774,15 +909,16 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
     const bool hasValues = format.valueCol >= 0 || format.kind == LineFormat::Kind::Netflix;
     arena.execute([&] {
         out.matrix = buildCsr(rows, static_cast<std::int64_t>(items.size()), chunks, hasValues,
-                              keepOrder ? &out.order : nullptr);
+                              keepOrder ? &out.order : nullptr, out.duplicates);
     });
+    const std::string& display = segments.empty() ? std::string() : segments.front().display;
     if (format.kind == LineFormat::Kind::LinesCount) {
         out.userIds.reserve(static_cast<std::size_t>(rows));
         for (std::int64_t r = 0; r < rows; ++r) out.userIds.push_back(std::to_string(r));
     } else {
-        out.userIds = idStrings(users);
+        out.userIds = idStrings(users, display, "user");
     }
-    out.itemIds = idStrings(items);
+    out.itemIds = idStrings(items, display, "item");
     return out;
 }
 

@@ -36,6 +36,7 @@ struct LineFormat {
     int itemCol = 1;
     int valueCol = -1;   // -1: implicit, every value is 1
     std::string valueName = "rating";
+    std::string fieldNames;  // Fields: what the fields are, for messages ("user, item, rating")
     bool textUsers = false;  // ids known not to be numbers (start as text)
     bool textItems = false;
 };
@@ -53,12 +54,22 @@ struct Triplets {
     CsrMatrix matrix;
     std::int64_t records = 0;  // interactions read, duplicates included
     InteractionOrder order;    // (row, col) in file order, when asked for
+    std::int64_t duplicates = 0;  // repeated (user, item) pairs dropped (the first kept)
+    std::int64_t skipped = 0;     // malformed lines left out (skipBadLines)
+    std::vector<std::string> firstSkipped;  // "file:line: message" of the first few, in file order
+};
+
+struct ParseLimits {
+    bool skipBadLines = false;  // leave malformed lines out (counted) instead of failing
+    std::size_t maxLineBytes = std::size_t(64) << 20;  // longer lines are malformed
 };
 
 // Parses all segments as one stream of interactions (Netflix: each segment is one file and
 // starts with a "MovieID:" line). Throws Error "file:line: message" for the first malformed
-// line in file order, or "file: cancelled" when progress returns false.
+// line in file order (unless limits.skipBadLines), or "file: cancelled" when progress returns
+// false. Ids that are not valid UTF-8 are read as Latin-1.
 Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& format,
-                       const ProgressFn& progress, int threads, bool keepOrder = false);
+                       const ProgressFn& progress, int threads, bool keepOrder = false,
+                       const ParseLimits& limits = {});
 
 }  // namespace vaecf::core::detail

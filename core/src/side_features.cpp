@@ -7,6 +7,8 @@
 #include "archive_input.h"
 #include "reader_text.h"
 #include "vaecf/error.h"
+#include "vaecf/model.h"
+#include "vaecf/system.h"
 
 namespace vaecf::core {
 
@@ -17,6 +19,8 @@ detail::Delim detectDelimiter(std::string_view firstLine) {
     if (firstLine.find(',') != std::string_view::npos) return detail::Delim::ch(',');
     return detail::Delim::ch(' ');
 }
+
+constexpr int kMaxFeatures = 1000000;
 
 std::string plural(std::int64_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -51,6 +55,18 @@ Tensor readSideFeatures(const std::string& path, const std::vector<std::string>&
                 failAt(path, lineNo,
                        "expected an id and at least one feature separated by commas, tabs or "
                        "spaces, got 1 field");
+            // The first line sizes the tensor: refuse absurd widths before allocating.
+            if (n - 1 > kMaxFeatures)
+                failAt(path, lineNo,
+                       "the line has " + std::to_string(n) + " fields; at most " +
+                           std::to_string(kMaxFeatures) + " features (plus the id) are read");
+            const double bytes = 4.0 * static_cast<double>(out.rows) * static_cast<double>(n - 1);
+            const double machine = physicalMemoryBytes();
+            if (machine > 0 && bytes > 0.9 * machine)
+                failAt(path, lineNo,
+                       std::to_string(n - 1) + " features for " + std::to_string(out.rows) +
+                           " ids need about " + formatBytes(bytes) +
+                           " of memory; this machine has " + formatBytes(machine));
             fields = n;
             out.cols = fields - 1;
             out.data.assign(static_cast<std::size_t>(out.rows * out.cols), 0.0f);
@@ -68,7 +84,7 @@ Tensor readSideFeatures(const std::string& path, const std::vector<std::string>&
                    "expected " + std::to_string(fields) + " fields (an id and " +
                        plural(fields - 1, "feature", "features") + ", separated by " +
                        delim.describe() + "), got " + std::to_string(n));
-        const std::string id(detail::trim(f[0]));
+        const std::string id = detail::toUtf8(detail::trim(f[0]));  // as the readers give ids
         if (id.empty()) failAt(path, lineNo, "the id (first field) is empty");
         const auto [seen, fresh] = lineOfId.emplace(id, lineNo);
         if (!fresh)

@@ -19,7 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "numpy_random.h"
+#include "reader_text.h"
 #include "vaecf/error.h"
+#include "vaecf/model.h"
+#include "vaecf/system.h"
 
 namespace vaecf::core {
 
@@ -318,17 +321,15 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string shown(std::string_view line) {
-    std::string s(line.substr(0, 60));
-    if (line.size() > 60) s += "...";
-    return s;
-}
+// At most 40 characters of a line, valid UTF-8 (see detail::excerpt).
+std::string shown(std::string_view line) { return detail::excerpt(line); }
 
-// Calls f(line number, trimmed line) for every line of text.
+// Calls f(line number, trimmed line) for every line of text ("\n" or "\r\n"; a UTF-8
+// byte-order mark at the start is skipped).
 template <typename F>
 void forEachLine(std::string_view text, F&& f) {
     i64 number = 0;
-    std::size_t start = 0;
+    std::size_t start = text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
     while (start < text.size()) {
         std::size_t end = text.find('\n', start);
         if (end == std::string_view::npos) end = text.size();
@@ -352,7 +353,7 @@ std::vector<std::string> readIdLines(const std::filesystem::path& path, bool uni
             failAt(path.string(), blankAt, "empty line (line k holds the id of index k - 1)");
         if (unique && !seen.insert(line).second)
             failAt(path.string(), number, "id \"" + shown(line) + "\" appears twice");
-        ids.emplace_back(line);
+        ids.push_back(detail::toUtf8(line));  // Latin-1 when not UTF-8: ids go into JSON
     });
     if (ids.empty()) failAt(path.string(), 0, "the file lists no ids");
     return ids;
@@ -363,7 +364,20 @@ struct Pairs {
     std::vector<i32> sid;
 };
 
-Pairs readPairs(const std::filesystem::path& path, i64 numItems, i64 numUsers) {
+// Malformed lines of the pair files: fail, or (skipping) count them in the report.
+struct LineErrors {
+    bool skip = false;
+    ReadReport* report = nullptr;
+    void bad(const std::string& file, i64 line, const std::string& message) {
+        if (!skip) failAt(file, line, message);
+        ++report->skippedLines;
+        if (report->firstSkipped.size() < static_cast<std::size_t>(ReadReport::kExamples))
+            report->firstSkipped.push_back(locate(file, line, message));
+    }
+};
+
+Pairs readPairs(const std::filesystem::path& path, i64 numItems, i64 numUsers,
+                LineErrors& errors) {
     const std::string file = path.string();
     const std::string text = readWholeFile(path);
     Pairs p;
@@ -394,20 +408,22 @@ Pairs readPairs(const std::filesystem::path& path, i64 numItems, i64 numUsers) {
             c = q;
             while (c < end && *c == ' ') ++c;
             if (ec != std::errc() || (f == 0 ? (c == end || *c != ',') : c != end))
-                failAt(file, number,
-                       "expected two integers \"uid,sid\", found \"" + shown(line) + "\"");
+                return errors.bad(file, number,
+                                  "expected two integers \"uid,sid\", found \"" + shown(line) +
+                                      "\"");
             ++c;
         }
         const i64 uid = v[uidColumn], sid = v[1 - uidColumn];
         if (sid < 0 || sid >= numItems)
-            failAt(file, number,
-                   "item index " + std::to_string(sid) + " is outside unique_sid.txt (" +
-                       std::to_string(numItems) + " items)");
-        if (uid < 0) failAt(file, number, "negative user index " + std::to_string(uid));
+            return errors.bad(file, number,
+                              "item index " + std::to_string(sid) + " is outside unique_sid.txt (" +
+                                  std::to_string(numItems) + " items)");
+        if (uid < 0) return errors.bad(file, number, "negative user index " + std::to_string(uid));
         if (numUsers >= 0 && uid >= numUsers)
-            failAt(file, number,
-                   "user index " + std::to_string(uid) + " is outside unique_uid.txt (" +
-                       std::to_string(numUsers) + " users)");
+            return errors.bad(file, number,
+                              "user index " + std::to_string(uid) +
+                                  " is outside unique_uid.txt (" + std::to_string(numUsers) +
+                                  " users)");
         p.uid.push_back(uid);
         p.sid.push_back(static_cast<i32>(sid));
     });
@@ -417,7 +433,8 @@ Pairs readPairs(const std::filesystem::path& path, i64 numItems, i64 numUsers) {
 
 // Rows = uid - lo over [lo, hi]; ids from unique_uid.txt (or the numbers).
 void checkRange(const std::filesystem::path& path, i64 lo, i64 hi, std::size_t lines) {
-    if (hi - lo + 1 > 4 * static_cast<i64>(lines) + 1000)
+    // hi - lo cannot overflow (0 <= lo <= hi); hi - lo + 1 could.
+    if (hi - lo >= 4 * static_cast<i64>(lines) + 1000)
         failAt(path.string(), 0,
                "user indices run from " + std::to_string(lo) + " to " + std::to_string(hi) +
                    " for only " + std::to_string(lines) +
@@ -433,10 +450,14 @@ std::vector<std::string> rowIds(i64 lo, i64 rows, const std::vector<std::string>
     return ids;
 }
 
-CsrMatrix pairsToCsr(const Pairs& p, i64 lo, i64 rows, i64 cols) {
+// Repeated pairs keep the first; `report` counts the pairs read and the repeats.
+CsrMatrix pairsToCsr(const Pairs& p, i64 lo, i64 rows, i64 cols, ReadReport& report) {
     std::vector<i64> r(p.uid.size());
     for (std::size_t k = 0; k < r.size(); ++k) r[k] = p.uid[k] - lo;
-    return CsrMatrix::fromTriplets(rows, cols, r, p.sid, {});
+    CsrMatrix m = CsrMatrix::fromTriplets(rows, cols, r, p.sid, {});
+    report.records += static_cast<i64>(p.uid.size());
+    report.duplicates += static_cast<i64>(p.uid.size()) - m.nnz();
+    return m;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -573,9 +594,64 @@ Split makeLiangSplit(const Dataset& data, const SplitOptions& options,
     return makeSplit(data, options, &sourceOrder);
 }
 
+namespace {
+
+const char* const kLiangPairFiles[] = {"train.csv", "validation_tr.csv", "validation_te.csv",
+                                       "test_tr.csv", "test_te.csv"};
+
+}  // namespace
+
+bool isLiangSplitFolder(const std::filesystem::path& folder) {
+    std::error_code ec;
+    return std::filesystem::is_directory(folder, ec) &&
+           std::filesystem::is_regular_file(folder / "train.csv", ec) &&
+           std::filesystem::is_regular_file(folder / "unique_sid.txt", ec);
+}
+
+MemoryEstimate estimateLiangSplitMemory(const std::filesystem::path& folder) {
+    MemoryEstimate e;
+    e.format = "liang";
+    e.inputInMemory = true;  // each file is read whole
+    auto sizeOf = [&](const char* name) -> double {
+        std::error_code ec;
+        const auto n = std::filesystem::file_size(folder / name, ec);
+        return ec ? 0.0 : static_cast<double>(n);
+    };
+    double largest = 0, pairs = 0;
+    for (const char* name : kLiangPairFiles) {
+        const double n = sizeOf(name);
+        largest = std::max(largest, n);
+        pairs += n;
+    }
+    const double ids = sizeOf("unique_sid.txt") + sizeOf("unique_uid.txt");
+    e.inputBytes = static_cast<std::uint64_t>(pairs + ids);
+    // "uid,sid" lines take about 10 bytes. The largest file is held as text while its pairs
+    // (reserved at 1.5 bytes per byte) and their matrix (24 bytes a pair while built) are made;
+    // the finished matrices keep 8 bytes a pair; ids about 4 bytes per byte of their files.
+    e.interactions = static_cast<std::int64_t>(pairs / 10);
+    e.bytes = 2.5 * largest + 24 * (largest / 10) + 8 * (pairs / 10) + 4 * ids;
+    e.machine = physicalMemoryBytes();
+    e.limit = 0.9 * e.machine;
+    return e;
+}
+
 Split loadLiangSplit(const std::filesystem::path& folder) {
+    return loadLiangSplit(folder, false, nullptr);
+}
+
+Split loadLiangSplit(const std::filesystem::path& folder, bool skipBadLines, ReadReport* report) {
+    ReadReport local;
+    LineErrors errors{skipBadLines, report ? report : &local};
+    *errors.report = {};
     if (!std::filesystem::is_directory(folder))
         failAt(folder.string(), 0, "not a folder (a Liang split is a folder of CSV files)");
+    const MemoryEstimate e = estimateLiangSplitMemory(folder);
+    if (e.exceedsLimit())
+        failAt(folder.string(), 0,
+               "needs about " + formatBytes(e.bytes) +
+                   " of memory to read (estimated from its size); this machine has " +
+                   formatBytes(e.machine));
+    errors.report->memoryEstimate = e.bytes;
     Split s;
     s.itemIds = readIdLines(folder / "unique_sid.txt", true);
     std::vector<std::string> uniqueUid;
@@ -586,18 +662,18 @@ Split loadLiangSplit(const std::filesystem::path& folder) {
 
     {
         const auto path = folder / "train.csv";
-        const Pairs p = readPairs(path, numItems, numUsers);
+        const Pairs p = readPairs(path, numItems, numUsers, errors);
         if (p.uid.empty()) failAt(path.string(), 0, "no interactions");
         const auto [lo, hi] = std::minmax_element(p.uid.begin(), p.uid.end());
         checkRange(path, *lo, *hi, p.uid.size());
-        s.train = pairsToCsr(p, *lo, *hi - *lo + 1, numItems);
+        s.train = pairsToCsr(p, *lo, *hi - *lo + 1, numItems, *errors.report);
         s.trainUserIds = rowIds(*lo, *hi - *lo + 1, uniqueUid);
     }
     auto part = [&](const std::string& prefix) {
         const auto trPath = folder / (prefix + "_tr.csv");
         const auto tePath = folder / (prefix + "_te.csv");
-        const Pairs tr = readPairs(trPath, numItems, numUsers);
-        const Pairs te = readPairs(tePath, numItems, numUsers);
+        const Pairs tr = readPairs(trPath, numItems, numUsers, errors);
+        const Pairs te = readPairs(tePath, numItems, numUsers, errors);
         if (tr.uid.empty() && te.uid.empty())
             failAt(trPath.string(), 0, "no interactions in this file nor in " + prefix + "_te.csv");
         i64 lo = std::numeric_limits<i64>::max(), hi = std::numeric_limits<i64>::min();
@@ -608,8 +684,8 @@ Split loadLiangSplit(const std::filesystem::path& folder) {
             }
         checkRange(trPath, lo, hi, tr.uid.size() + te.uid.size());
         HeldOut h;
-        h.foldIn = pairsToCsr(tr, lo, hi - lo + 1, numItems);
-        h.heldOut = pairsToCsr(te, lo, hi - lo + 1, numItems);
+        h.foldIn = pairsToCsr(tr, lo, hi - lo + 1, numItems, *errors.report);
+        h.heldOut = pairsToCsr(te, lo, hi - lo + 1, numItems, *errors.report);
         h.userIds = rowIds(lo, hi - lo + 1, uniqueUid);
         return h;
     };
@@ -617,7 +693,7 @@ Split loadLiangSplit(const std::filesystem::path& folder) {
     s.test = part("test");
     std::filesystem::path name = folder.filename();
     if (name.empty()) name = folder.parent_path().filename();
-    s.datasetName = name.string();
+    s.datasetName = detail::toUtf8(name.string());
     return s;
 }
 

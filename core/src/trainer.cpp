@@ -17,6 +17,7 @@
 #endif
 
 #include "kernels/kernels.h"
+#include "vaecf/checkpoint.h"
 #include "vaecf/error.h"
 
 namespace vaecf::core {
@@ -117,56 +118,240 @@ struct Trainer::Impl {
     bool early = false;
     TensorMap best;
     std::optional<MetricReport> test;
+    // The model's state at the last epoch boundary (iterative models).
+    TensorMap boundary;
+    bool iterative = true;
+    std::string divergence;
+    std::vector<int> resumedAfter;
+    mutable std::string fingerprint;  // of the split, computed when first needed
 
     Impl(const Split& s, std::unique_ptr<Model> m, const TrainOptions& o)
         : split(s), model(std::move(m)), options(o) {}
+
+    // The arena (and thread priorities) for `options`.
+    void makeArena() {
+        threads = resolveThreads(options.threads);
+        // oneTBB runs tasks with the floating-point settings captured when their arena is
+        // made: make it with FTZ/DAZ set, then give the calling thread its own settings back.
+        const unsigned callerCsr = kernels::floatControl();
+        kernels::setFlushDenormals();
+        arena = std::make_unique<tbb::task_arena>(threads);
+        arena->initialize();
+        if (options.niceness > 0) {
+            nice = std::make_unique<NiceObserver>(*arena, options.niceness);
+            NiceObserver::lowerThisThread(options.niceness);  // the caller works in the arena too
+        }
+        kernels::setFloatControl(callerCsr);
+    }
+
+    const std::string& splitFingerprint() const {
+        if (fingerprint.empty()) fingerprint = split.fingerprintHex();
+        return fingerprint;
+    }
+
+    // Puts `params` over the model's current state.
+    void applyParameters(const TensorMap& params) {
+        TensorMap s = model->state();
+        for (auto& [name, t] : params) s[name] = t;
+        model->setState(s);
+    }
+
+    // Ends training: the best weights (else those of the last boundary) go back into the
+    // model and `divergence` says why. `where`: "in epoch 3, batch 7" or "after epoch 3".
+    void diverge(const std::string& where, const std::string& what) {
+        std::string kept;
+        if (iterative) arena->execute([&] { model->setState(boundary); });
+        if (!best.empty()) {
+            arena->execute([&] { applyParameters(best); });
+            kept = "the weights of epoch " + std::to_string(bestEpoch) + " (the best) are kept";
+        } else if (!history.empty()) {
+            kept = "the weights of epoch " + std::to_string(history.size()) +
+                   " (the last complete one) are kept";
+        } else {
+            kept = "the initial weights are kept";
+        }
+        std::string hint = "try a lower learning rate";
+        const Config& c = model->config();
+        if (c.is_object() && c.contains("learning_rate"))
+            hint += " (learning_rate = " + formatParamValue(c["learning_rate"]) + ")";
+        divergence = "training stopped " + where + ": " + what + "; " + kept + "; " + hint;
+    }
 };
+
+namespace {
+
+std::string describeNonFinite(double v) {
+    return std::isnan(v) ? "NaN" : (v > 0 ? "+infinity" : "-infinity");
+}
+
+// The first tensor of `state` holding a non-finite value, or null.
+const std::string* firstNonFinite(const TensorMap& state) {
+    for (const auto& [name, t] : state)
+        for (float v : t.data)
+            if (!std::isfinite(v)) return &name;
+    return nullptr;
+}
+
+void checkSplit(const Split& split) {
+    if (split.train.rows == 0 || split.train.nnz() == 0)
+        fail("trainer: the training part of the split is empty");
+}
+
+}  // namespace
 
 Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOptions& options)
     : m_impl(std::make_unique<Impl>(split, std::move(model), options)) {
     options.check();
     auto& im = *m_impl;
     if (!im.model) fail("trainer: no model given");
-    if (split.train.rows == 0 || split.train.nnz() == 0)
-        fail("trainer: the training part of the split is empty");
+    checkSplit(split);
+    im.iterative = im.model->iterative();
     im.totalEpochs = options.epochs > 0 ? options.epochs : im.model->defaultEpochs();
-    if (!im.model->iterative()) im.totalEpochs = 1;
-    im.threads = resolveThreads(options.threads);
+    if (!im.iterative) im.totalEpochs = 1;
     if (im.options.selectBy.empty())
         im.options.selectBy = "ndcg@" + std::to_string(im.options.metrics.ndcgK);
-    // oneTBB runs tasks with the floating-point settings captured when their arena is made:
-    // make it with FTZ/DAZ set, then give the calling thread its own settings back.
-    const unsigned callerCsr = kernels::floatControl();
-    kernels::setFlushDenormals();
-    im.arena = std::make_unique<tbb::task_arena>(im.threads);
-    im.arena->initialize();
-    if (options.niceness > 0) {
-        im.nice = std::make_unique<NiceObserver>(*im.arena, options.niceness);
-        NiceObserver::lowerThisThread(options.niceness);  // the caller works in the arena too
+    im.makeArena();
+    im.arena->execute([&] {
+        im.model->initialize(split.train, options.seed);
+        if (im.iterative) im.boundary = im.model->state();
+    });
+}
+
+Trainer::Trainer(const Split& split, const Checkpoint& ck, const ResumeOptions& resume,
+                 std::unique_ptr<Model> model)
+    : m_impl(std::make_unique<Impl>(split, nullptr, ck.options)) {
+    auto& im = *m_impl;
+    const std::string src = (ck.source.empty() ? std::string("checkpoint") : ck.source) + ": ";
+    checkSplit(split);
+    if (ck.splitFingerprint != im.splitFingerprint())
+        fail(src + "the checkpoint was written for another split (split_fingerprint " +
+             ck.splitFingerprint + ", this split " + im.splitFingerprint() +
+             "): resume with the same data and split options");
+    if (ck.items != split.numItems() || ck.users != split.train.rows)
+        fail(src + "the checkpoint's model has " + std::to_string(ck.items) + " items and " +
+             std::to_string(ck.users) + " training users, this split " +
+             std::to_string(split.numItems()) + " and " + std::to_string(split.train.rows));
+    if (model) {
+        if (model->info().id != ck.modelId)
+            fail(src + "the checkpoint's model is " + ck.modelId + ", not " + model->info().id);
+        if (model->config() != ck.config) {
+            std::string field;
+            for (const auto& [k, v] : ck.config.items())
+                if (!model->config().contains(k) || model->config()[k] != v) {
+                    field = k;
+                    break;
+                }
+            if (field.empty())
+                for (const auto& [k, v] : model->config().items())
+                    if (!ck.config.contains(k)) {
+                        field = k;
+                        break;
+                    }
+            fail(src + "the checkpoint's model config differs in '" + field + "' (checkpoint " +
+                 (ck.config.contains(field) ? formatParamValue(ck.config[field]) : "unset") +
+                 ", given " +
+                 (model->config().contains(field) ? formatParamValue(model->config()[field]) : "unset") +
+                 ")");
+        }
+    } else {
+        try {
+            model = createModel(ck.modelId, ck.config);
+        } catch (const Error& e) {
+            fail(src + e.what());
+        }
     }
-    kernels::setFloatControl(callerCsr);
-    im.arena->execute([&] { im.model->initialize(split.train, options.seed); });
+    im.model = std::move(model);
+    im.iterative = im.model->iterative();
+    if (!im.iterative) fail(src + ck.modelId + " fits in one step: its runs have no checkpoints");
+    if (resume.threads >= 0) im.options.threads = resume.threads;
+    im.options.niceness = resume.niceness;
+    if (resume.epochs < 0) fail("resume option 'epochs' must be >= 0, got " + std::to_string(resume.epochs));
+    im.totalEpochs = resume.epochs > 0 ? resume.epochs : ck.totalEpochs;
+    if (resume.epochs > 0) im.options.epochs = resume.epochs;
+    if (im.totalEpochs < ck.epochsRun())
+        fail(src + "training option 'epochs' (" + std::to_string(im.totalEpochs) +
+             ") is below the " + std::to_string(ck.epochsRun()) +
+             " epochs the checkpoint has already run");
+    im.options.check();
+    if (im.options.selectBy.empty())
+        im.options.selectBy = "ndcg@" + std::to_string(im.options.metrics.ndcgK);
+    im.history = ck.history;
+    im.bestEpoch = ck.bestEpoch;
+    im.bestValue = ck.bestEpoch > 0 ? ck.bestValue : -INFINITY;
+    im.sinceBest = ck.sinceBest;
+    im.early = ck.stoppedEarly;
+    im.best = ck.bestParameters;
+    im.resumedAfter = ck.resumedAfter;
+    im.resumedAfter.push_back(ck.epochsRun());
+    im.makeArena();
+    try {
+        im.arena->execute([&] {
+            im.model->initialize(split.train, im.options.seed);
+            im.model->setState(ck.modelState);
+            im.boundary = im.model->state();
+        });
+    } catch (const Error& e) {
+        fail(src + e.what());
+    }
 }
 
 Trainer::~Trainer() = default;
 
 EpochReport Trainer::runEpoch(std::stop_token stop, const BatchCallback& onBatch) {
     auto& im = *m_impl;
+    if (!im.divergence.empty()) fail("trainer: " + im.divergence);
     if (done()) fail("trainer: all " + std::to_string(im.totalEpochs) + " epochs have run");
     EpochReport rep;
     rep.epoch = epochsRun() + 1;
+    // The model sees one stop token: the caller's, or the guard's on a non-finite loss.
+    std::stop_source halt;
+    std::stop_callback relay(stop, [&halt] { halt.request_stop(); });
+    std::int64_t badBatch = -1;
+    double badLoss = 0;
+    const BatchCallback guard = [&](const BatchProgress& p) {
+        if (badBatch < 0 && !std::isfinite(p.terms.loss)) {
+            badBatch = p.batch;
+            badLoss = p.terms.loss;
+            halt.request_stop();
+        }
+        if (onBatch) onBatch(p);
+    };
     const auto t0 = std::chrono::steady_clock::now();
     EpochStats st;
-    im.arena->execute([&] { st = im.model->trainEpoch(im.split.train, rep.epoch, onBatch, stop); });
+    im.arena->execute(
+        [&] { st = im.model->trainEpoch(im.split.train, rep.epoch, guard, halt.get_token()); });
     rep.trainSeconds = seconds(t0);
     rep.train = st.mean;
     rep.batches = st.batches;
     rep.updates = st.updates;
-    rep.stopped = st.stopped;
-    if (!std::isfinite(rep.train.loss))
-        fail("training diverged in epoch " + std::to_string(rep.epoch) +
-             ": the loss is not finite (try a lower learning rate)");
-    if (st.stopped) return rep;  // a partial epoch is not recorded
+    const std::string in = "in epoch " + std::to_string(rep.epoch);
+    if (badBatch >= 0) {
+        rep.diverged = true;
+        im.diverge(in + ", batch " + std::to_string(badBatch + 1),
+                   "the loss is " + describeNonFinite(badLoss));
+        return rep;
+    }
+    if (st.stopped) {
+        // A partial epoch is dropped: back to the boundary, so that it can run again exactly.
+        rep.stopped = true;
+        if (im.iterative) im.arena->execute([&] { im.model->setState(im.boundary); });
+        return rep;
+    }
+    if (!std::isfinite(rep.train.loss)) {
+        rep.diverged = true;
+        im.diverge(in, "the mean loss is " + describeNonFinite(rep.train.loss));
+        return rep;
+    }
+    TensorMap now;
+    if (im.iterative) {
+        im.arena->execute([&] { now = im.model->state(); });
+        if (const std::string* bad = firstNonFinite(now)) {
+            rep.diverged = true;
+            im.diverge("after epoch " + std::to_string(rep.epoch),
+                       "the model state holds non-finite values (in '" + *bad + "')");
+            return rep;
+        }
+    }
     if (im.options.validate && im.split.validation.foldIn.rows > 0) {
         const auto t1 = std::chrono::steady_clock::now();
         rep.validation = evaluate(im.split.validation);
@@ -183,6 +368,7 @@ EpochReport Trainer::runEpoch(std::stop_token stop, const BatchCallback& onBatch
             im.early = true;
         }
     }
+    if (im.iterative) im.boundary = std::move(now);
     im.history.push_back(rep);
     return rep;
 }
@@ -191,15 +377,53 @@ void Trainer::run(std::stop_token stop, const BatchCallback& onBatch,
                   const std::function<void(const EpochReport&)>& onEpoch) {
     while (!done() && !stop.stop_requested()) {
         EpochReport r = runEpoch(stop, onBatch);
-        if (r.stopped) break;
+        if (r.stopped || r.diverged) break;
         if (onEpoch) onEpoch(r);
     }
 }
 
+Checkpoint Trainer::checkpoint() const {
+    Checkpoint c = checkpointHeader();
+    c.modelState = m_impl->boundary;
+    c.bestParameters = m_impl->best;
+    return c;
+}
+
+void Trainer::saveCheckpoint(const std::filesystem::path& path) const {
+    saveCheckpointFile(path, checkpointHeader(), m_impl->boundary, m_impl->best);
+}
+
+Checkpoint Trainer::checkpointHeader() const {
+    const auto& im = *m_impl;
+    if (!im.iterative)
+        fail("trainer: " + im.model->info().id + " fits in one step: its runs have no checkpoints");
+    if (!im.divergence.empty())
+        fail("trainer: no checkpoint after a divergence (" + im.divergence + ")");
+    Checkpoint c;
+    c.modelId = im.model->info().id;
+    c.config = im.model->config();
+    c.items = im.model->numItems();
+    c.users = im.model->numUsers();
+    c.datasetName = im.split.datasetName;
+    c.splitFingerprint = im.splitFingerprint();
+    c.options = im.options;
+    c.options.niceness = 0;
+    c.totalEpochs = im.totalEpochs;
+    c.history = im.history;
+    c.bestEpoch = im.bestEpoch;
+    c.bestValue = im.bestEpoch > 0 ? im.bestValue : 0.0;
+    c.sinceBest = im.sinceBest;
+    c.stoppedEarly = im.early;
+    c.resumedAfter = im.resumedAfter;
+    return c;
+}
+
 bool Trainer::done() const {
-    return m_impl->early || epochsRun() >= m_impl->totalEpochs;
+    return m_impl->early || !m_impl->divergence.empty() || epochsRun() >= m_impl->totalEpochs;
 }
 bool Trainer::stoppedEarly() const { return m_impl->early; }
+bool Trainer::diverged() const { return !m_impl->divergence.empty(); }
+const std::string& Trainer::divergence() const { return m_impl->divergence; }
 int Trainer::epochsRun() const { return static_cast<int>(m_impl->history.size()); }
 int Trainer::totalEpochs() const { return m_impl->totalEpochs; }
 const Model& Trainer::model() const { return *m_impl->model; }
@@ -213,9 +437,7 @@ double Trainer::bestValue() const { return m_impl->bestValue; }
 void Trainer::restoreBest() {
     auto& im = *m_impl;
     if (im.best.empty()) return;
-    TensorMap s = im.model->state();
-    for (auto& [name, t] : im.best) s[name] = t;
-    im.model->setState(s);
+    im.arena->execute([&] { im.applyParameters(im.best); });
 }
 
 MetricReport Trainer::evaluate(const HeldOut& part, std::vector<UserMetrics>* perUser) const {
@@ -268,6 +490,8 @@ nlohmann::json Trainer::record() const {
     j["best_epoch"] = im.bestEpoch;
     j["best_validation"] = im.bestEpoch > 0 ? nlohmann::json(im.bestValue) : nlohmann::json();
     j["stopped_early"] = im.early;
+    j["diverged"] = im.divergence.empty() ? nlohmann::json() : nlohmann::json(im.divergence);
+    if (!im.resumedAfter.empty()) j["resumed_after_epochs"] = im.resumedAfter;
     j["train_seconds_total"] = trainTotal;
     if (im.test) j["test"] = toJson(*im.test);
     return j;

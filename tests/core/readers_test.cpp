@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -435,7 +436,8 @@ private Q_SLOTS:
         writeFile(dir / "ml/ratings.csv",
                   "userId,movieId,rating,timestamp\n1,2,3.5,4\n1,2\n");
         VAECF_EXPECT_ERROR(readDataset(dir / "ml"),
-                           "ml/ratings.csv:3: expected 4 fields separated by ',', found 2");
+                           "ml/ratings.csv:3: expected 4 fields separated by ',' "
+                           "(userId,movieId,rating,timestamp), found 2");
         writeFile(dir / "ml/ratings.csv", "userId,movieId,rating,timestamp\n1,2,good,4\n");
         VAECF_EXPECT_ERROR(readDataset(dir / "ml"),
                            "ratings.csv:2: rating 'good' is not a number");
@@ -456,9 +458,9 @@ private Q_SLOTS:
                            "unknown format 'parquet' (known formats: auto, ml100k, ml1m, mlcsv, "
                            "netflix, msd, lines, lines-count, delimited, lastfm, liang)");
         writeFile(dir / "empty.csv", "");
-        VAECF_EXPECT_ERROR(readDataset(dir / "empty.csv"), "empty.csv: contains no interactions");
+        VAECF_EXPECT_ERROR(readDataset(dir / "empty.csv"), "empty.csv: the file is empty");
         VAECF_EXPECT_ERROR(readDataset(dir / "empty.csv", withFormat("delimited")),
-                           "contains no interactions");
+                           "empty.csv: the file is empty");
         writeFile(dir / "h/ratings.csv", "userId,movieId,rating,timestamp\n");
         VAECF_EXPECT_ERROR(readDataset(dir / "h"), "ratings.csv: contains no interactions");
         writeFile(dir / "bad.zip", std::string("PK\x03\x04", 4) + "this is not really a zip file");
@@ -556,7 +558,8 @@ private Q_SLOTS:
         text += "5,6\n";
         writeFile(dir / "ratings.csv", text);
         VAECF_EXPECT_ERROR(readDataset(dir / "ratings.csv"),
-                           "ratings.csv:250002: expected 4 fields separated by ',', found 2");
+                           "ratings.csv:250002: expected 4 fields separated by ',' "
+                           "(userId,movieId,rating,timestamp), found 2");
         // Cancelling.
         o.progress = [](std::uint64_t, std::uint64_t) { return false; };
         VAECF_EXPECT_ERROR(readDataset(dir / "ratings.csv", o), "cancelled");
@@ -587,6 +590,59 @@ private Q_SLOTS:
         QCOMPARE(par.itemIds.size(), std::size_t(40));
         QCOMPARE(par.userIds.size(), userIndex.size());
         for (const auto& [u, idx] : userIndex) QCOMPARE(par.userIds[idx], u);
+    }
+
+    // Members of archives are named "archive.zip:member" in messages; empty members and
+    // compressed files are "empty"; the memory estimate reads the sizes the archive records.
+    void archiveMessagesAndEstimates() {
+        TempDir dir;
+        const fs::path zip = dir / "ml-100k.zip";
+        writeArchive(zip, "zip", "none",
+                     {{"ml-100k/u.data", "1\t2\t3\t4\n1\t2\n"}, {"ml-100k/u.item", ""}});
+        const auto message = [](const std::function<void()>& f) {
+            try {
+                f();
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string("(no error)");
+        };
+        QCOMPARE(message([&] { readDataset(zip); }),
+                 zip.string() + ":ml-100k/u.data:2: expected 4 fields separated by tab (user, "
+                                "item, rating, timestamp), found 2");
+        ReadOptions skip;
+        skip.skipBadLines = true;
+        const Dataset d = readDataset(zip, skip);
+        QCOMPARE(d.readReport.firstSkipped,
+                 std::vector<std::string>({zip.string() + ":ml-100k/u.data:2: expected 4 fields "
+                                                          "separated by tab (user, item, rating, "
+                                                          "timestamp), found 2"}));
+        const std::string ratings(200000, '\n');  // 200,000 bytes (blank lines)
+        writeArchive(zip, "zip", "none", {{"ml-100k/u.data", ratings}});
+        const MemoryEstimate e = estimateDatasetMemory(zip);
+        QCOMPARE(e.format, std::string("ml100k"));
+        QCOMPARE(e.inputBytes, std::uint64_t(200000));
+        QVERIFY(e.inputSizeKnown);
+        QVERIFY(e.inputInMemory);                        // decompressed into memory
+        QCOMPARE(e.interactions, std::int64_t(10000));   // 20 bytes a line
+        QCOMPARE(e.bytes, 200000.0 + 10000.0 * 20);      // the text, then 20 bytes a record
+        ReadOptions small;
+        small.memoryLimit = 100000;
+        QCOMPARE(message([&] { readDataset(zip, small); }),
+                 zip.string() + ": needs about 400 kB of memory to read (estimated from its "
+                                "size); the memory limit is 100 kB");
+        writeArchive(zip, "zip", "none", {{"ml-100k/u.data", ""}});
+        QCOMPARE(message([&] { readDataset(zip); }),
+                 zip.string() + ":ml-100k/u.data: the file is empty");
+        // A compressed file records no size: guessed at four times the compressed one.
+        const fs::path gz = dir / "u.data.gz";
+        writeArchive(gz, "raw", "gzip", {{"data", ""}});
+        QCOMPARE(message([&] { readDataset(gz); }), gz.string() + ": the file is empty");
+        writeArchive(gz, "raw", "gzip", {{"data", "1\t2\t3\t4\n"}});
+        const MemoryEstimate g = estimateDatasetMemory(gz);
+        QVERIFY(!g.inputSizeKnown);
+        QCOMPARE(g.inputBytes, std::uint64_t(4 * fs::file_size(gz)));
+        QCOMPARE(readDataset(gz).numInteractions(), std::int64_t(1));
     }
 
     void sharedMl100k() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Data panel on a real Project, offscreen: loading, errors, preview, Apply, cancel, demo.
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFile>
@@ -16,6 +17,8 @@
 
 #include "charts/histogram_chart.h"
 #include "session/project.h"
+#include "vaecf/model.h"
+#include "vaecf/system.h"
 #include "widgets/column_mapper_dialog.h"
 #include "widgets/data_panel.h"
 
@@ -65,6 +68,7 @@ private Q_SLOTS:
     void columnMapperLoadsDelimitedFile();
     void demoGenerateHasClusters();
     void liangFolderLoadsAsSplit();
+    void skipBadLinesLoadsAndLogs();
 
 private:
     QTemporaryDir m_dir;
@@ -304,6 +308,58 @@ void DataPanelTest::liangFolderLoadsAsSplit() {
     QVERIFY(!m_panel->findChild<QPushButton*>(QStringLiteral("applyButton"))->isEnabled());
     QVERIFY(!m_panel->findChild<QSpinBox*>(QStringLiteral("minUserSpin"))->isEnabled());
     QVERIFY(m_panel->findChild<HistogramChart*>(QStringLiteral("itemPopularityChart"))->barCount() > 0);
+}
+
+void DataPanelTest::skipBadLinesLoadsAndLogs() {
+    QDir(m_dir.path()).mkdir(QStringLiteral("skip"));
+    const QString path = m_dir.filePath(QStringLiteral("skip/u.data"));
+    // Line 301 has no number for a rating; line 302 repeats user 1's rating of item 1.
+    writeFile(path, fixture() + "3\t4\tfive\t881250949\n1\t1\t2\t881250949\n");
+    const auto before = m_project->data();
+    auto* skip = m_panel->findChild<QCheckBox*>(QStringLiteral("skipBadLinesCheck"));
+    QVERIFY(skip);
+    QVERIFY(!skip->isChecked());
+
+    // Unchecked: refused at the line, the data stays.
+    QSignalSpy failed(m_panel, &DataPanel::loadFailed);
+    m_panel->openPath(path);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+    QCOMPARE(failed.at(0).at(0).toString(), path + QStringLiteral(":301: rating 'five' is not a number"));
+    QCOMPARE(m_project->data(), before);
+
+    // Checked: read without the line; the Log tells the estimate, the count and the first.
+    skip->setChecked(true);
+    QSignalSpy logged(m_project, &Project::logged);
+    QSignalSpy changed(m_project, &Project::dataChanged);
+    m_panel->openPath(path);
+    QTRY_COMPARE_WITH_TIMEOUT(changed.count(), 1, 10000);
+    const auto d = m_project->data();
+    QVERIFY(d->raw);
+    QVERIFY(d->source.read.skipBadLines);
+    QCOMPARE(d->raw->readReport.skippedLines, 1);
+    QCOMPARE(d->raw->readReport.duplicates, 1);
+    QCOMPARE(d->report.interactionsIn, 300);
+    QStringList info, warnings;
+    for (const auto& args : logged)
+        (args.at(0).value<Severity>() == Severity::Warning ? warnings : info) << args.at(1).toString();
+    QCOMPARE(warnings, QStringList{QStringLiteral("skipped 1 malformed line (first: %1:301: rating "
+                                                  "'five' is not a number)").arg(path)});
+    QVERIFY2(info.contains(QStringLiteral("1 repeated (user, item) pair: the first of each kept")),
+             qPrintable(info.join('\n')));
+    const QString machine = QString::fromStdString(vaecf::core::formatBytes(vaecf::core::physicalMemoryBytes()));
+    bool estimate = false;
+    for (const QString& line : info)
+        estimate = estimate || (line.startsWith(QStringLiteral("Reading the data needs about ")) &&
+                                line.endsWith(QStringLiteral(" of memory (this machine has %1)").arg(machine)));
+    QVERIFY2(estimate, qPrintable(info.join('\n')));
+    const QString asRead = label(m_panel, QStringLiteral("asReadLabel"));
+    QVERIFY2(asRead.contains(QStringLiteral("Malformed lines skipped: 1 (see the Log).")), qPrintable(asRead));
+    QVERIFY2(asRead.contains(QStringLiteral("Repeated (user, item) pairs: 1, the first of each kept.")),
+             qPrintable(asRead));
+    // Projects keep the option.
+    QVERIFY(DataSource::fromJson(d->source.toJson()).read.skipBadLines);
+    QVERIFY(!DataSource::fromJson(DataSource{}.toJson()).read.skipBadLines);
+    skip->setChecked(false);
 }
 
 QTEST_MAIN(DataPanelTest)

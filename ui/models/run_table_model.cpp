@@ -61,7 +61,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
                 .arg(r->name)
                 .arg(r->id)
                 .arg(QLocale().toString(r->created, QLocale::ShortFormat));
-        if (col == StateColumn && r->state == RunState::Failed) return r->error;
+        if (col == StateColumn && (r->state == RunState::Failed || r->state == RunState::Diverged))
+            return r->error;
         if (col == ParamsColumn) return r->configSummary();
         return {};
     }

@@ -61,6 +61,16 @@ void DataLoader::load(const DataSource& source, std::shared_ptr<const core::Data
             }
             return true;
         };
+        auto onEstimate = [&](const core::MemoryEstimate& e) {
+            const double bytes = e.bytes;
+            const QString summary = QString::fromStdString(e.describe());
+            QMetaObject::invokeMethod(
+                this,
+                [this, job, bytes, summary] {
+                    if (job == m_job && m_busy) Q_EMIT estimated(bytes, summary);
+                },
+                Qt::QueuedConnection);
+        };
         std::shared_ptr<const DataState> state;
         QString error;
         bool wasCancelled = false;
@@ -68,7 +78,7 @@ void DataLoader::load(const DataSource& source, std::shared_ptr<const core::Data
             wasCancelled = true;
         } else {
             try {
-                state = buildDataState(source, raw, report);
+                state = buildDataState(source, raw, report, onEstimate);
             } catch (const std::exception& e) {
                 wasCancelled = cancel->load() || isCancelMessage(e.what());
                 if (!wasCancelled) error = QString::fromUtf8(e.what());

@@ -35,6 +35,9 @@ public:
 Q_SIGNALS:
     void started();
     void progress(qint64 done, qint64 total);  // bytes; total 0 when unknown
+    // Before a file or split folder is read: the memory it is estimated to take (bytes) and
+    // that in words ("about 1.2 GB of memory (this machine has 16.0 GB)").
+    void estimated(double bytes, const QString& summary);
     void finished(std::shared_ptr<const vaecf::ui::DataState> state);
     void failed(const QString& message);
     void cancelled();

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <type_traits>
 #include <unordered_map>
 
 #include "vaecf/error.h"
+#include "vaecf/json_number.h"
 
 #include <QThread>
 #include <QThreadPool>
@@ -34,6 +36,8 @@ std::string recipeName(core::SplitRecipe r) {
 template <class T>
 T field(const nlohmann::json& j, const char* name, T fallback) {
     if (!j.contains(name)) return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // get<T>() casts 1e300 unchecked
+        return core::jsonInteger<T>(j.at(name), std::string("data source field '") + name + "'");
     try {
         return j.at(name).get<T>();
     } catch (const nlohmann::json::exception&) {
@@ -67,7 +71,8 @@ nlohmann::json DataSource::toJson() const {
                  {"user_column", read.userColumn},
                  {"item_column", read.itemColumn},
                  {"rating_column", read.ratingColumn},
-                 {"time_column", read.timeColumn}};
+                 {"time_column", read.timeColumn},
+                 {"skip_bad_lines", read.skipBadLines}};
     j["demo"] = {{"users", demo.users},       {"items", demo.items},
                  {"clusters", demo.clusters}, {"genres", demo.genres},
                  {"mean_activity", demo.meanActivity}, {"noise", demo.noise},
@@ -106,6 +111,7 @@ DataSource DataSource::fromJson(const nlohmann::json& j) {
         s.read.itemColumn = field<int>(r, "item_column", 1);
         s.read.ratingColumn = field<int>(r, "rating_column", 2);
         s.read.timeColumn = field<int>(r, "time_column", -1);
+        s.read.skipBadLines = field<bool>(r, "skip_bad_lines", false);
     }
     if (j.contains("demo")) {
         const auto& d = j["demo"];
@@ -237,13 +243,16 @@ std::optional<UserRef> DataState::findUser(const std::string& id) const {
 
 std::shared_ptr<const DataState> buildDataState(
     const DataSource& source, std::shared_ptr<const core::Dataset> raw,
-    const std::function<bool(std::uint64_t, std::uint64_t)>& progress) {
+    const std::function<bool(std::uint64_t, std::uint64_t)>& progress,
+    const std::function<void(const core::MemoryEstimate&)>& onEstimate) {
     auto st = std::make_shared<DataState>();
     st->source = source;
     std::vector<std::int32_t> rawClusters;
     std::vector<std::string> clusterNames;
     if (source.kind == DataSource::Kind::LiangFolder) {
-        st->split = core::loadLiangSplit(source.path.toStdString());
+        if (onEstimate) onEstimate(core::estimateLiangSplitMemory(source.path.toStdString()));
+        st->split = core::loadLiangSplit(source.path.toStdString(), source.read.skipBadLines,
+                                         &st->readReport);
     } else {
         if (!raw) {
             if (source.kind == DataSource::Kind::Demo) {
@@ -257,6 +266,7 @@ std::shared_ptr<const DataState> buildDataState(
                 core::ReadOptions ro = source.read;
                 ro.keepFileOrder = true;
                 ro.progress = progress;
+                ro.onEstimate = onEstimate;
                 raw = std::make_shared<core::Dataset>(core::readDataset(path, ro));
             }
         } else if (source.kind == DataSource::Kind::Demo) {
@@ -266,6 +276,7 @@ std::shared_ptr<const DataState> buildDataState(
             clusterNames = std::move(d.clusterNames);
         }
         st->raw = raw;
+        st->readReport = raw->readReport;
         st->dataset = core::preprocess(*raw, source.prep, &st->report);
         st->split = st->dataset.fileOrder.users.empty()
                         ? core::makeLiangSplit(st->dataset, source.split)
@@ -300,6 +311,7 @@ QString runStateName(RunState state) {
     case RunState::Finished: return QStringLiteral("finished");
     case RunState::Stopped: return QStringLiteral("stopped");
     case RunState::Failed: return QStringLiteral("failed");
+    case RunState::Diverged: return QStringLiteral("diverged");
     }
     return {};
 }

@@ -58,6 +58,8 @@ struct DataState {
     std::shared_ptr<const core::Dataset> raw;  // as read (before preprocessing); null for Liang folders
     core::Dataset dataset;                     // preprocessed (empty for Liang folders)
     core::PreprocessReport report;
+    // How the file or split folder was read: lines skipped, repeated pairs, memory estimate.
+    core::ReadReport readReport;
     core::Split split;
     // Demo data only: ground-truth taste cluster of each row of each part (else empty).
     std::vector<std::int32_t> trainCluster, validationCluster, testCluster;
@@ -81,12 +83,17 @@ struct DataState {
 
 // Builds the state for `source`: reads (or generates) the data, preprocesses and splits it.
 // `raw` (optional) reuses an already-read dataset when only preprocessing or split options
-// changed. `progress(done, total)` may return false to cancel. Throws core::Error.
+// changed. `progress(done, total)` may return false to cancel. `onEstimate` (optional) hears
+// the memory that reading a file or split folder is estimated to take, before it is read (the
+// read is refused when that exceeds the machine's memory). Throws core::Error.
 std::shared_ptr<const DataState> buildDataState(
     const DataSource& source, std::shared_ptr<const core::Dataset> raw = nullptr,
-    const std::function<bool(std::uint64_t, std::uint64_t)>& progress = {});
+    const std::function<bool(std::uint64_t, std::uint64_t)>& progress = {},
+    const std::function<void(const core::MemoryEstimate&)>& onEstimate = {});
 
-enum class RunState { Ready, Running, Paused, Finished, Stopped, Failed };
+// Diverged: training stopped on a NaN or infinite loss or weights; the best weights are kept
+// and Run::error says why.
+enum class RunState { Ready, Running, Paused, Finished, Stopped, Failed, Diverged };
 QString runStateName(RunState state);
 
 // One point per training batch.
@@ -112,7 +119,7 @@ struct Run {
     core::Config config;              // validated hyperparameters
     core::TrainOptions options;       // epochs, seed, threads, patience
     RunState state = RunState::Ready;
-    QString error;                    // Failed: why
+    QString error;                    // Failed / Diverged: why
     QColor colour;
     QDateTime created;
     std::string fingerprint;          // Split::fingerprintHex() it was trained on

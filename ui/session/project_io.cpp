@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "vaecf/error.h"
+#include "vaecf/json_number.h"
 #include "vaecf/model_file.h"
 
 namespace vaecf::ui {
@@ -14,6 +15,15 @@ using core::fail;
 namespace fs = std::filesystem;
 
 namespace {
+
+// An integer field, `fallback` when absent. Not j.value(): it casts a JSON float to the
+// integer type unchecked, undefined behaviour for 1e300 (found by fuzzing).
+template <class T>
+T intValue(const nlohmann::json& j, const char* name, T fallback) {
+    if (!j.is_object()) return j.value(name, fallback);  // throws: not an object
+    if (!j.contains(name)) return fallback;
+    return core::jsonInteger<T>(j[name], std::string("field '") + name + "'");
+}
 
 nlohmann::json termsJson(const core::LossTerms& t) {
     return {{"loss", t.loss}, {"recon", t.recon}, {"kl", t.kl}, {"beta", t.beta}, {"penalty", t.penalty}};
@@ -40,14 +50,14 @@ core::MetricReport reportFrom(const nlohmann::json& j) {
     core::MetricReport r;
     r.mean = j.value("mean", std::map<std::string, double>{});
     r.stdError = j.value("std_error", std::map<std::string, double>{});
-    r.usersScored = j.value("users_scored", std::int64_t{0});
-    r.usersWithoutHeldOut = j.value("users_without_heldout", std::int64_t{0});
+    r.usersScored = intValue(j, "users_scored", std::int64_t{0});
+    r.usersWithoutHeldOut = intValue(j, "users_without_heldout", std::int64_t{0});
     return r;
 }
 
 RunState stateFrom(const std::string& s) {
     for (RunState st : {RunState::Ready, RunState::Running, RunState::Paused, RunState::Finished,
-                        RunState::Stopped, RunState::Failed})
+                        RunState::Stopped, RunState::Failed, RunState::Diverged})
         if (runStateName(st).toStdString() == s) return st;
     fail("run field 'state' has an unknown value '" + s + "'");
 }
@@ -116,24 +126,24 @@ nlohmann::json runToJson(const Run& r) {
 std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
     try {
         auto r = std::make_shared<Run>();
-        r->id = j.at("id").get<int>();
+        r->id = core::jsonInteger<int>(j.at("id"), "run field 'id'");
         r->name = QString::fromStdString(j.at("name").get<std::string>());
         r->modelId = j.at("model").get<std::string>();
         const core::ModelInfo& info = core::modelInfo(r->modelId);
         r->config = core::validateConfig(info.params, j.at("config"), info.id);
         const auto& o = j.at("options");
-        r->options.epochs = o.value("epochs", 0);
-        r->options.seed = o.value("seed", std::uint64_t{98765});
-        r->options.threads = o.value("threads", 0);
-        r->options.patience = o.value("patience", 0);
+        r->options.epochs = intValue(o, "epochs", 0);
+        r->options.seed = intValue(o, "seed", std::uint64_t{98765});
+        r->options.threads = intValue(o, "threads", 0);
+        r->options.patience = intValue(o, "patience", 0);
         r->options.validate = o.value("validate", true);
         r->state = stateFrom(j.value("state", std::string("stopped")));
         r->error = QString::fromStdString(j.value("error", std::string()));
         r->colour = QColor(QString::fromStdString(j.value("colour", std::string())));
         r->created = QDateTime::fromString(QString::fromStdString(j.value("created", std::string())), Qt::ISODate);
         r->fingerprint = j.value("fingerprint", std::string());
-        r->totalEpochs = j.value("total_epochs", 0);
-        r->bestEpoch = j.value("best_epoch", 0);
+        r->totalEpochs = intValue(j, "total_epochs", 0);
+        r->bestEpoch = intValue(j, "best_epoch", 0);
         const auto& b = j.at("batches");
         const std::size_t n = b.at("update").size();
         for (const char* k : {"epoch", "x", "seconds", "loss", "recon", "kl", "beta", "penalty"})
@@ -143,8 +153,8 @@ std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
         r->batches.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             BatchPoint& p = r->batches[i];
-            p.update = b["update"][i].get<std::int64_t>();
-            p.epoch = b["epoch"][i].get<int>();
+            p.update = core::jsonInteger<std::int64_t>(b["update"][i], "run batches 'update'");
+            p.epoch = core::jsonInteger<int>(b["epoch"][i], "run batches 'epoch'");
             p.epochProgress = b["x"][i].get<double>();
             p.seconds = b["seconds"][i].get<double>();
             p.terms.loss = b["loss"][i].get<double>();
@@ -155,10 +165,10 @@ std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
         }
         for (const auto& e : j.at("epochs")) {
             EpochPoint p;
-            p.report.epoch = e.at("epoch").get<int>();
+            p.report.epoch = core::jsonInteger<int>(e.at("epoch"), "run epochs 'epoch'");
             p.report.train = termsFrom(e.at("train"));
-            p.report.batches = e.value("batches", std::int64_t{0});
-            p.report.updates = e.value("updates", std::int64_t{0});
+            p.report.batches = intValue(e, "batches", std::int64_t{0});
+            p.report.updates = intValue(e, "updates", std::int64_t{0});
             p.report.trainSeconds = e.value("train_seconds", 0.0);
             p.report.evalSeconds = e.value("eval_seconds", 0.0);
             p.report.validated = e.value("validated", false);
@@ -226,13 +236,19 @@ ProjectFile readProject(const QString& folder) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(readText(file));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
         fail(file.string() + ": not valid JSON: " + e.what());
     }
     const std::string where = file.string() + ": ";
-    if (j.value("format", std::string()) != "vaecf-studio-project")
-        fail(where + "not a VAE-CF Studio project (field 'format')");
-    const int version = j.value("version", 0);
+    if (!j.is_object() || !j.contains("format") || j["format"] != "vaecf-studio-project")
+        fail(where + "not a VAE-CF Studio project (expected an object with "
+                     "\"format\": \"vaecf-studio-project\")");
+    std::int64_t version = 0;
+    try {
+        version = intValue(j, "version", std::int64_t{0});
+    } catch (const core::Error& e) {
+        fail(where + e.what());
+    }
     if (version < 1 || version > kProjectFormatVersion)
         fail(where + "project format version " + std::to_string(version) +
              " is not supported (this build reads version " + std::to_string(kProjectFormatVersion) + ")");
@@ -256,8 +272,11 @@ ProjectFile readProject(const QString& folder) {
             }
             out.runs.push_back(std::move(r));
         }
-        out.overlaid = j.value("overlaid", std::vector<int>{});
-        out.currentRun = j.value("current_run", -1);
+        if (j.contains("overlaid")) {
+            if (!j["overlaid"].is_array()) fail(where + "field 'overlaid' must be a list of run ids");
+            for (const auto& id : j["overlaid"]) out.overlaid.push_back(core::jsonInteger<int>(id, "field 'overlaid'"));
+        }
+        out.currentRun = intValue(j, "current_run", -1);
     } catch (const nlohmann::json::exception& e) {
         fail(where + "invalid field: " + e.what());
     } catch (const core::Error& e) {

@@ -28,6 +28,7 @@ struct TrainingSession::Worker {
     int runId = -1;
     std::shared_ptr<const DataState> data;
     RunSetup setup;
+    std::function<void(int, qint64)> observer;
 
     std::mutex m;
     std::condition_variable cv;
@@ -156,6 +157,7 @@ void TrainingSession::Worker::main() {
         epochNow = p.epoch;
         batchNow = p.batch + 1;
         batchesPerEpoch = p.batches;
+        if (observer) observer(p.epoch, p.batch);
         std::unique_lock lock(m);
         if (!pauseWanted || stopSource.stop_requested() || quit) return;
         // Pause between batches: hand out a copy of the weights as they are, then wait.
@@ -201,7 +203,7 @@ void TrainingSession::Worker::main() {
             bool pauseAfter = false;
             while (!trainer->done()) {
                 core::EpochReport rep = trainer->runEpoch(stopSource.get_token(), onBatch);
-                if (rep.stopped) break;
+                if (rep.stopped || rep.diverged) break;
                 EpochPoint ep{rep, elapsed()};
                 std::shared_ptr<const core::Model> latest = core::cloneModel(trainer->model());
                 std::shared_ptr<const core::Model> best = rep.improved ? latest : nullptr;
@@ -240,25 +242,34 @@ void TrainingSession::Worker::main() {
         }
         stopClock();
         if (quit) return;
-        // Finished (all epochs, early stop, or the user's stop): test metrics of the best weights.
-        const bool userStopped = stopSource.stop_requested() && !trainer->done();
+        // Finished (all epochs, early stop, divergence, or the user's stop): test metrics of
+        // the best weights (after a divergence the trainer has already put them back).
+        const bool diverged = trainer->diverged();
+        const bool userStopped = !diverged && stopSource.stop_requested() && !trainer->done();
+        const QString reason = QString::fromStdString(trainer->divergence());
+        const bool trained = trainer->epochsRun() > 0 || diverged;
         std::optional<core::MetricReport> test;
-        if (data->split.test.foldIn.rows > 0 && trainer->epochsRun() > 0) {
+        if (data->split.test.foldIn.rows > 0 && trained) {
             trainer->restoreBest();
             test = trainer->evaluate(data->split.test);
         }
         std::shared_ptr<const core::Model> finalModel =
-            trainer->epochsRun() > 0 ? std::shared_ptr<const core::Model>(core::cloneModel(trainer->model()))
-                                     : nullptr;
-        post([test, finalModel, userStopped, id = runId](TrainingSession* s) {
+            trained ? std::shared_ptr<const core::Model>(core::cloneModel(trainer->model())) : nullptr;
+        post([test, finalModel, userStopped, diverged, reason, id = runId](TrainingSession* s) {
             s->drainBatches();
             if (Run* r = s->m_project->run(id)) {
                 r->test = test;
                 if (finalModel && !r->bestModel) r->bestModel = finalModel;
-                r->state = userStopped ? RunState::Stopped : RunState::Finished;
+                // A pause in the diverged epoch may have left non-finite weights there.
+                if (diverged) r->latestModel = finalModel;
+                r->state = diverged ? RunState::Diverged : userStopped ? RunState::Stopped : RunState::Finished;
+                r->error = reason;
                 s->m_project->notifyRunChanged(id);
             }
+            if (diverged)
+                s->m_project->log(Severity::Warning, QObject::tr("Run %1 diverged: %2").arg(id).arg(reason));
             s->setState(State::Finished);
+            if (diverged) Q_EMIT s->diverged(id, reason);
             Q_EMIT s->runFinished(id);
         });
     } catch (const std::exception& e) {
@@ -306,6 +317,16 @@ TrainingSession::~TrainingSession() {
     }
 }
 
+void TrainingSession::shutdown() {
+    if (!m_worker) return;
+    m_worker->requestStop(true);
+    if (m_worker->thread.joinable()) m_worker->thread.join();
+    drainBatches();  // the batches trained before the stop
+    stopWorker();
+    if (m_state == State::Running || m_state == State::Paused || m_state == State::Ready)
+        setState(State::Finished);
+}
+
 void TrainingSession::stopWorker() {
     if (!m_worker) return;
     m_worker->requestStop(true);
@@ -325,6 +346,7 @@ void TrainingSession::launchWorker(int runId, std::shared_ptr<const DataState> d
     m_worker->runId = runId;
     m_worker->data = std::move(data);
     m_worker->setup = setup;
+    m_worker->observer = m_batchObserver;
     Worker* w = m_worker.get();
     w->thread = std::thread([w] { w->main(); });
     setState(State::Ready);
@@ -344,6 +366,10 @@ QString TrainingSession::stateName(State state) {
 
 void TrainingSession::setSetupProvider(std::function<RunSetup()> provider) {
     m_provider = std::move(provider);
+}
+
+void TrainingSession::setBatchObserver(std::function<void(int, qint64)> observer) {
+    m_batchObserver = std::move(observer);
 }
 
 void TrainingSession::setState(State s) {

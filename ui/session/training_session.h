@@ -3,6 +3,11 @@
 // reset. Batches are reported to the GUI thread in throttled bunches (about 15 per second);
 // epochs, snapshots of the weights and failures arrive as queued signals. No exception and no
 // oneTBB type crosses this header.
+//
+// Pause and stop take effect after the batch in progress (a stop drops the partial epoch: the
+// weights return to the last epoch end). A loss or weights that turn NaN or infinite end the
+// run at once with the state RunState::Diverged, the reason in Run::error and the log, and
+// the best weights kept (core::Trainer's divergence guard).
 #pragma once
 
 #include <memory>
@@ -45,10 +50,17 @@ public:
 
     // Where play() gets its settings when no run is prepared (the Model panel).
     void setSetupProvider(std::function<RunSetup()> provider);
+    // Called on the training thread right after every batch, before a pause or stop request
+    // is looked at (tests count the batches that run after a request). Set before prepare().
+    void setBatchObserver(std::function<void(int epoch, qint64 batch)> observer);
 
     // Creates a run in the project for the current data and initializes it (state Ready).
     // Returns its id, or -1 (and logs why) when it cannot be made.
     int prepare(const RunSetup& setup);
+
+    // Stops training within one batch and waits for the worker to end (for closing the
+    // window); a run it was training is marked stopped. Safe to call at any time.
+    void shutdown();
 
 public Q_SLOTS:
     void play();    // Idle/Finished/Failed: prepare from the provider, then run; Ready/Paused: run
@@ -66,6 +78,8 @@ Q_SIGNALS:
     void progressChanged(int runId, int epoch, int totalEpochs, qint64 batch, qint64 batches);
     void runFinished(int runId);
     void failed(int runId, const QString& message);
+    // The run ended because training diverged (before runFinished); `reason` is Run::error.
+    void diverged(int runId, const QString& reason);
 
 private:
     struct Worker;
@@ -82,6 +96,7 @@ private:
     State m_state = State::Idle;
     int m_runId = -1;
     std::function<RunSetup()> m_provider;
+    std::function<void(int, qint64)> m_batchObserver;
     std::unique_ptr<Worker> m_worker;
 };
 

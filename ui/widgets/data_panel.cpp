@@ -108,6 +108,9 @@ DataPanel::DataPanel(Project* project, QWidget* parent)
         m_progress->setRange(0, 1000);
         m_progress->setValue(static_cast<int>(1000.0 * static_cast<double>(done) / static_cast<double>(total)));
     });
+    connect(m_loader, &DataLoader::estimated, this, [this](double, const QString& summary) {
+        m_project->log(Severity::Info, tr("Reading the data needs %1").arg(summary));
+    });
     connect(m_loader, &DataLoader::finished, this, &DataPanel::onLoaded);
     connect(m_loader, &DataLoader::failed, this, &DataPanel::onFailed);
     connect(m_loader, &DataLoader::cancelled, this, [this] {
@@ -182,6 +185,11 @@ void DataPanel::buildUi() {
     }
     if (m_format->findData(QStringLiteral("auto")) < 0) m_format->insertItem(0, QStringLiteral("auto"), QStringLiteral("auto"));
     m_format->setCurrentIndex(m_format->findData(QStringLiteral("auto")));
+    m_skipBadLines = new QCheckBox(tr("Skip malformed lines"), this);
+    m_skipBadLines->setObjectName(QStringLiteral("skipBadLinesCheck"));
+    m_skipBadLines->setToolTip(tr("Leave lines that cannot be read out of the data (their count "
+                                  "and the first of them go to the Log) instead of refusing the "
+                                  "file at the first one"));
     connect(m_open, &QToolButton::clicked, this, &DataPanel::showOpenDialog);
     connect(m_download, &QPushButton::clicked, this, &DataPanel::showDownloadDialog);
 
@@ -193,6 +201,7 @@ void DataPanel::buildUi() {
     auto* formatRow = new QHBoxLayout;
     formatRow->addWidget(new QLabel(tr("Format:"), this));
     formatRow->addWidget(m_format, 1);
+    formatRow->addWidget(m_skipBadLines);
 
     m_progress = new QProgressBar(this);
     m_progress->setObjectName(QStringLiteral("loadProgress"));
@@ -439,6 +448,7 @@ void DataPanel::syncOptionsFrom(const DataSource& source) {
     m_testProportion->setValue(source.split.testProportion);
     m_splitSeed->setValue(static_cast<int>(std::min<std::uint32_t>(source.split.seed, std::numeric_limits<int>::max())));
     m_recipe->setCurrentIndex(source.split.recipe == core::SplitRecipe::PythonRandom ? 1 : 0);
+    if (source.kind != DataSource::Kind::Demo) m_skipBadLines->setChecked(source.read.skipBadLines);
     if (source.kind == DataSource::Kind::Demo) {
         for (QWidget* w : QList<QWidget*>{m_demoUsers, m_demoItems, m_demoClusters, m_demoNoise,
                                           m_demoActivity, m_demoSeed})
@@ -534,17 +544,30 @@ void DataPanel::onDataChanged() {
     m_title->setToolTip(d->source.describe());
     showSummary(summarize(*d), false);
     const QLocale loc;
-    if (d->raw)
-        m_asRead->setText(tr("As read: %1 users, %2 items, %3 interactions; %4 below the rating "
-                             "threshold, %5 users and %6 items dropped.")
-                              .arg(loc.toString(static_cast<qlonglong>(d->report.usersIn)),
-                                   loc.toString(static_cast<qlonglong>(d->report.itemsIn)),
-                                   loc.toString(static_cast<qlonglong>(d->report.interactionsIn)),
-                                   loc.toString(static_cast<qlonglong>(d->report.belowThreshold)),
-                                   loc.toString(static_cast<qlonglong>(d->report.usersDropped)),
-                                   loc.toString(static_cast<qlonglong>(d->report.itemsDropped))));
-    else
-        m_asRead->setText(tr("A ready-made split: preprocessing and split options do not apply."));
+    if (d->raw) {
+        QString text = tr("As read: %1 users, %2 items, %3 interactions; %4 below the rating "
+                          "threshold, %5 users and %6 items dropped.")
+                           .arg(loc.toString(static_cast<qlonglong>(d->report.usersIn)),
+                                loc.toString(static_cast<qlonglong>(d->report.itemsIn)),
+                                loc.toString(static_cast<qlonglong>(d->report.interactionsIn)),
+                                loc.toString(static_cast<qlonglong>(d->report.belowThreshold)),
+                                loc.toString(static_cast<qlonglong>(d->report.usersDropped)),
+                                loc.toString(static_cast<qlonglong>(d->report.itemsDropped)));
+        const core::ReadReport& r = d->readReport;
+        if (r.skippedLines > 0)
+            text += QLatin1Char(' ') + tr("Malformed lines skipped: %1 (see the Log).")
+                                          .arg(loc.toString(static_cast<qlonglong>(r.skippedLines)));
+        if (r.duplicates > 0)
+            text += QLatin1Char(' ') + tr("Repeated (user, item) pairs: %1, the first of each kept.")
+                                          .arg(loc.toString(static_cast<qlonglong>(r.duplicates)));
+        m_asRead->setText(text);
+    } else {
+        QString text = tr("A ready-made split: preprocessing and split options do not apply.");
+        if (d->readReport.skippedLines > 0)
+            text += QLatin1Char(' ') + tr("Malformed lines skipped: %1 (see the Log).")
+                                          .arg(loc.toString(static_cast<qlonglong>(d->readReport.skippedLines)));
+        m_asRead->setText(text);
+    }
 
     // Histograms over every interaction of the prepared data (all three parts for a split).
     std::vector<std::int64_t> perUser, perItem;
@@ -615,6 +638,7 @@ void DataPanel::openPath(const QString& rawPath) {
     source.path = path;
     source.prep = preprocessOptions();
     source.split = splitOptions();
+    source.read.skipBadLines = m_skipBadLines->isChecked();
     if (isLiangFolder(path)) {
         source.kind = DataSource::Kind::LiangFolder;
         load(source);
@@ -695,6 +719,16 @@ void DataPanel::onLoaded(std::shared_ptr<const DataState> state) {
                                        .arg(state->title())
                                        .arg(summarize(*state).users)
                                        .arg(summarize(*state).vocabulary));
+    // What reading left out, once per read (not again when only the options change).
+    const auto before = m_project->data();
+    if (state->source.kind == DataSource::Kind::LiangFolder ||
+        (state->raw && (!before || before->raw != state->raw))) {
+        const core::ReadReport& r = state->readReport;
+        if (const std::string s = r.skippedSummary(); !s.empty())
+            m_project->log(Severity::Warning, QString::fromStdString(s));
+        if (const std::string s = r.duplicatesSummary(); !s.empty())
+            m_project->log(Severity::Info, QString::fromStdString(s));
+    }
     m_project->setData(std::move(state));
     if (fromFile) addRecent(path);
 }

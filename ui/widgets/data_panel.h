@@ -40,7 +40,8 @@ public:
     ~DataPanel() override;
 
     // Opens a file, folder or archive. Liang split folders load as a split; generic delimited
-    // files first ask for their columns (when the format is "auto" or "delimited").
+    // files first ask for their columns (when the format is "auto" or "delimited"). With "Skip
+    // malformed lines" checked, bad lines are left out and their count logged.
     void openPath(const QString& path);
     void showOpenDialog();        // a file or an archive
     void showOpenFolderDialog();  // a folder: MovieLens folder, Liang split
@@ -107,6 +108,7 @@ private:
     QMenu* m_recentMenu;
     QPushButton* m_download;
     QComboBox* m_format;
+    QCheckBox* m_skipBadLines;
     QProgressBar* m_progress;
     QPushButton* m_cancel;
     QLabel* m_message;

@@ -454,7 +454,8 @@ void TrainingPanel::updateIdleProgress() {
         const auto it = r->test->mean.find("ndcg@100");
         if (it != r->test->mean.end()) parts << tr("test NDCG@100 %1").arg(it->second, 0, 'f', 4);
     }
-    if (r->state == RunState::Failed && !r->error.isEmpty()) parts << r->error;
+    if ((r->state == RunState::Failed || r->state == RunState::Diverged) && !r->error.isEmpty())
+        parts << r->error;
     m_progressLabel->setText(parts.join(QStringLiteral(" · ")));
     const double done = total > 0 ? static_cast<double>(r->epochs.size()) / total : 0.0;
     m_progressBar->setValue(static_cast<int>(std::lround(std::clamp(done, 0.0, 1.0) * 1000)));

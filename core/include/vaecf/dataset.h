@@ -38,6 +38,23 @@ struct InteractionOrder {
     std::vector<std::int32_t> items;  // item column, same length
 };
 
+// What reading found besides the interactions: lines left out, repeated pairs, the memory
+// estimate made before reading. Filled by readDataset().
+struct ReadReport {
+    static constexpr int kExamples = 5;     // messages kept of the skipped lines
+    std::int64_t records = 0;               // interaction records read, repeats included
+    std::int64_t skippedLines = 0;          // malformed lines left out (ReadOptions::skipBadLines)
+    std::vector<std::string> firstSkipped;  // "file:line: reason" of the first kExamples of them
+    std::int64_t duplicates = 0;            // repeated (user, item) pairs; the first of each kept
+    double memoryEstimate = 0;              // bytes reading was estimated to need (0: unknown)
+
+    // "skipped 3 malformed lines (first: u.data:17: rating 'x' is not a number)", or "" when
+    // none was skipped.
+    std::string skippedSummary() const;
+    // "2 repeated (user, item) pairs: the first of each kept", or "" when there are none.
+    std::string duplicatesSummary() const;
+};
+
 struct Dataset {
     std::string name;                 // e.g. "MovieLens 100K" or the file name
     std::string source;               // the path it was read from
@@ -51,6 +68,7 @@ struct Dataset {
     // The interactions in file order, duplicates included (only with
     // ReadOptions::keepFileOrder; preprocess() keeps it in step with the rows and columns).
     InteractionOrder fileOrder;
+    ReadReport readReport;            // skipped lines, repeated pairs, memory estimate
 
     std::int64_t numUsers() const { return interactions.rows; }
     std::int64_t numItems() const { return interactions.cols; }
@@ -71,6 +89,22 @@ struct Dataset {
 //   liang      a Liang split folder: read it with loadLiangSplit() (split.h) instead
 std::vector<std::string> formatIds();
 
+// What reading a dataset is estimated to take, from the sizes of its files (an archive's
+// uncompressed sizes where it records them), before anything is read.
+struct MemoryEstimate {
+    std::string format;             // the format the estimate assumed
+    std::uint64_t inputBytes = 0;   // bytes of the interaction files, uncompressed
+    bool inputSizeKnown = true;     // false: compressed without a recorded size (guessed)
+    bool inputInMemory = false;     // decompressed into memory (archives, compressed files)
+    std::int64_t interactions = 0;  // estimated interaction records
+    double bytes = 0;               // estimated peak memory of reading
+    double machine = 0;             // physical memory of this machine (0: unknown)
+    double limit = 0;               // ReadOptions::memoryLimit, or 90 % of `machine` (0: none)
+    // "about 1.2 GB of memory (this machine has 16.0 GB)".
+    std::string describe() const;
+    bool exceedsLimit() const { return limit > 0 && bytes > limit; }
+};
+
 struct ReadOptions {
     std::string format = "auto";
     // Generic delimited files.
@@ -87,10 +121,32 @@ struct ReadOptions {
     // Keep the interactions' file order in Dataset::fileOrder (12 bytes per interaction):
     // the Liang split depends on it (item numbering, each user's items for the held-out draw).
     bool keepFileOrder = false;
+    // Leave malformed lines out (counted, with the first messages, in Dataset::readReport)
+    // instead of failing at the first one. Applies to the interaction files and the metadata
+    // files of every line-based format.
+    bool skipBadLines = false;
+    // Lines longer than this are malformed ("line longer than 64 MiB"); they are never copied.
+    std::size_t maxLineBytes = std::size_t(64) << 20;
+    // Memory that reading may take, in bytes; 0: 90 % of this machine's physical memory.
+    // readDataset() refuses, before reading, a dataset estimated to need more.
+    double memoryLimit = 0;
+    // Called once with the estimate, before it is checked and before anything is read.
+    std::function<void(const MemoryEstimate&)> onEstimate;
 };
 
+// Estimates the memory readDataset(path, options) needs, reading only archive listings and
+// the first 64 KiB of the interaction file (to detect the format). Throws Error like
+// readDataset() when the path cannot be read.
+MemoryEstimate estimateDatasetMemory(const std::filesystem::path& path,
+                                     const ReadOptions& options = {});
+
 // Reads a file, a folder or an archive (.zip, .gz, .xz, .bz2, .tar.*) in any known format.
-// Throws Error naming the file and line of the first malformed record.
+// Throws Error naming the file and line of the first malformed record ("u.data:17: expected
+// 4 fields separated by tab (user, item, rating, timestamp), found 3"; members of archives as
+// "archive.zip:ml-100k/u.data"), "the file is empty", or, before reading anything, "needs
+// about X of memory, more than this machine's Y" when the estimate exceeds the limit.
+// Text read from the files (ids, titles, genres) is valid UTF-8: bytes that are not are read
+// as Latin-1. A UTF-8 byte-order mark and CRLF line ends are accepted everywhere.
 Dataset readDataset(const std::filesystem::path& path, const ReadOptions& options = {});
 
 // The format id "auto" would pick for this path, or throws Error saying why none fits.

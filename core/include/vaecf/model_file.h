@@ -7,6 +7,9 @@
 //   tensor: name length u32 | name | rows i64 | cols i64 | rows*cols float32
 //   (all little-endian)
 //
+// Training checkpoints (checkpoint.h) use the same container with "kind": "checkpoint" in the
+// header; loadModelFile refuses them (and loadCheckpointFile refuses model files).
+//
 // Writes go to a temporary file in the same folder that is renamed over the target, so a
 // crash never leaves a half-written model. Corrupted, truncated and wrong-version files are
 // refused with a message naming the file.
@@ -16,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +47,30 @@ void saveModelFile(const std::filesystem::path& path, const Model& model, const 
 LoadedModel loadModelFile(const std::filesystem::path& path);
 
 // Atomic file write helper used for every file the core writes: writes to a temporary file
-// beside `path` and renames it over `path`.
+// beside `path` (".<name>.tmp-<pid>-<random>"), flushes it to disk (fsync), renames it over
+// `path` and syncs the folder, so that a reader (or a crash, a kill -9, a power cut) sees
+// either the previous complete file or the new complete one. Temporary files of `path` left
+// by writers that no longer run (killed mid-write) are removed first; those of a live process
+// are left alone.
 void writeFileAtomically(const std::filesystem::path& path, const std::string& bytes);
+
+// The container under model files and checkpoints (checkpoint.h): the layout above, with any
+// JSON header and named tensors, written atomically. Tensors are given by reference (name,
+// tensor) so that large states are not copied; names must be unique.
+using TensorRefs = std::vector<std::pair<std::string, const Tensor*>>;
+TensorRefs tensorRefs(const TensorMap& tensors, const std::string& prefix = {});
+void writeContainerFile(const std::filesystem::path& path, const nlohmann::json& header,
+                        const TensorRefs& tensors);
+
+struct ContainerFile {
+    nlohmann::json header;
+    TensorMap tensors;
+};
+// Reads and checks (magic, version, CRC-32, structure) a container. `kind` names the file in
+// messages: "model file" ("...: the model file is corrupted or truncated (checksum mismatch)",
+// "model format version 7 is not supported") or "checkpoint" ("checkpoint format version").
+// Every message starts with the path.
+ContainerFile readContainerFile(const std::filesystem::path& path,
+                                const std::string& kind = "model file");
 
 }  // namespace vaecf::core

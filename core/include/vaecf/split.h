@@ -86,7 +86,18 @@ Split makeLiangSplit(const Dataset& data, const SplitOptions& options,
 // two files, shifted to 0 (so a part's first or last user without any item is not a row).
 // itemIds are the lines of unique_sid.txt; user ids are unique_uid.txt[uid] when that file
 // exists, else the uid numbers. Errors name file and line.
+// Refuses, before reading, a split whose files are estimated to need more than 90 % of this
+// machine's memory.
 Split loadLiangSplit(const std::filesystem::path& folder);
+// The same, leaving malformed lines of the five pair files out when skipBadLines (the header
+// line and the id files must be right: they fix what every index means); `report` (optional)
+// receives the count and the first messages, and the memory estimate.
+Split loadLiangSplit(const std::filesystem::path& folder, bool skipBadLines, ReadReport* report);
+
+// True for a folder holding train.csv and unique_sid.txt (Liang's layout).
+bool isLiangSplitFolder(const std::filesystem::path& folder);
+// The memory loadLiangSplit(folder) is estimated to need, from the sizes of its files.
+MemoryEstimate estimateLiangSplitMemory(const std::filesystem::path& folder);
 
 // Writes `split` in the same layout (plus unique_uid.txt and stats.json) so other tools
 // train on the very same split: uids 0..T-1 for train, then validation, then test, items of

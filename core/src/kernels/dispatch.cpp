@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
@@ -37,16 +41,26 @@ using i64 = std::int64_t;
 // ---------------------------------------------------------------------------------------
 // ISA selection
 
+#if defined(__x86_64__) || defined(__i386__)
+// The AVX2 kernels are compiled for x86-64-v3 (-mavx2 -mfma -mf16c -mbmi2): the compiler may
+// use any of these, so all four are required. F16C through CPUID (clang's
+// __builtin_cpu_supports does not know it).
+bool hasX86V3() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+    return f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("bmi2");
+}
+#endif
+
 Isa bestSupported() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (avx512::table() && __builtin_cpu_supports("avx512f") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("fma"))
+        __builtin_cpu_supports("avx512vl") && hasX86V3())
         return Isa::Avx512;
-    if (avx2::table() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return Isa::Avx2;
+    if (avx2::table() && hasX86V3()) return Isa::Avx2;
 #endif
     return Isa::Generic;
 }

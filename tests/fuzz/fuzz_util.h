@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// Shared by the fuzz harnesses: the input read as a few control bytes then one or more files,
+// a private scratch folder in memory (/dev/shm) to write them to, and invariant checks that
+// abort (a finding) when a reader returns something inconsistent instead of failing.
+#pragma once
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vaecf/csr.h"
+
+namespace vaecf::fuzz {
+
+namespace fs = std::filesystem;
+
+// Separates the files of a multi-file input (each target's dictionary holds it).
+inline constexpr std::string_view kFileSeparator = "\n%%\n";
+
+class Input {
+public:
+    Input(const std::uint8_t* data, std::size_t size)
+        : m_rest(reinterpret_cast<const char*>(data), size) {}
+
+    // The next control byte (0 once the input is used up).
+    std::uint8_t byte() {
+        if (m_rest.empty()) return 0;
+        const auto b = static_cast<std::uint8_t>(m_rest.front());
+        m_rest.remove_prefix(1);
+        return b;
+    }
+    std::string_view rest() const { return m_rest; }
+
+    // The rest cut at each separator into at most maxParts files (the last keeps any further
+    // separators); always at least one part.
+    std::vector<std::string_view> parts(std::size_t maxParts) const {
+        std::vector<std::string_view> out;
+        std::string_view s = m_rest;
+        while (out.size() + 1 < maxParts) {
+            const auto at = s.find(kFileSeparator);
+            if (at == std::string_view::npos) break;
+            out.push_back(s.substr(0, at));
+            s.remove_prefix(at + kFileSeparator.size());
+        }
+        out.push_back(s);
+        return out;
+    }
+
+private:
+    std::string_view m_rest;
+};
+
+[[noreturn]] inline void broken(const std::string& what) {
+    std::fprintf(stderr, "fuzz: invariant broken: %s\n", what.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+
+inline void check(bool ok, const char* what) {
+    if (!ok) broken(what);
+}
+
+// A reader refused the input with Error, as it should: its message must say something.
+// VAECF_FUZZ_VERBOSE=1 prints it (to see what a regression input gives).
+inline void refused(const std::exception& e) {
+    static const bool verbose = std::getenv("VAECF_FUZZ_VERBOSE") != nullptr;
+    if (verbose) std::fprintf(stderr, "refused: %s\n", e.what());
+    check(std::strlen(e.what()) > 0, "error messages are not empty");
+}
+
+// This process's scratch folder (in memory where /dev/shm exists), removed at exit.
+inline const fs::path& scratchRoot() {
+    static const fs::path root = [] {
+        std::error_code ec;
+        const fs::path base = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm")
+                                                               : fs::temp_directory_path();
+        fs::path p = base / ("vaecf-fuzz-" + std::to_string(::getpid()));
+        std::atexit([] {
+            std::error_code e;
+            fs::remove_all(scratchRoot(), e);
+        });
+        return p;
+    }();
+    return root;
+}
+
+// The scratch folder, emptied: every input starts from nothing.
+inline fs::path freshScratch() {
+    const fs::path& root = scratchRoot();
+    std::error_code ec;
+    fs::remove_all(root, ec);
+    fs::create_directories(root, ec);
+    if (ec) broken("cannot create the scratch folder " + root.string() + ": " + ec.message());
+    return root;
+}
+
+inline void writeFile(const fs::path& path, std::string_view bytes) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) broken("cannot write " + path.string());
+}
+
+// Overwrites the last 4 bytes with the CRC-32 of the others, as model files end, so that
+// mutations reach the parser behind the checksum.
+inline std::string withCrc(std::string_view bytes) {
+    std::string out(bytes);
+    if (out.size() < 4) return out;
+    const uLong c = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()),
+                          static_cast<uInt>(out.size() - 4));
+    const auto v = static_cast<std::uint32_t>(c);
+    std::memcpy(out.data() + out.size() - 4, &v, 4);  // little-endian hosts only, as the format
+    return out;
+}
+
+// A well-formed CSR matrix: rows + 1 ascending offsets, columns in range and strictly
+// ascending within a row (no duplicates), finite values.
+inline void checkCsr(const core::CsrMatrix& m, const std::string& what) {
+    if (m.rows < 0 || m.cols < 0) broken(what + ": negative shape");
+    if (m.indptr.size() != static_cast<std::size_t>(m.rows) + 1 || m.indptr.front() != 0)
+        broken(what + ": indptr does not hold rows + 1 offsets from 0");
+    if (static_cast<std::size_t>(m.indptr.back()) != m.indices.size() ||
+        m.indices.size() != m.values.size())
+        broken(what + ": indptr, indices and values disagree on the count");
+    for (std::int64_t r = 0; r < m.rows; ++r) {
+        if (m.indptr[r + 1] < m.indptr[r]) broken(what + ": indptr goes down");
+        for (std::int64_t k = m.indptr[r]; k < m.indptr[r + 1]; ++k) {
+            const auto c = m.indices[static_cast<std::size_t>(k)];
+            if (c < 0 || c >= m.cols) broken(what + ": column out of range");
+            if (k > m.indptr[r] && c <= m.indices[static_cast<std::size_t>(k - 1)])
+                broken(what + ": columns not strictly ascending within a row");
+            if (!std::isfinite(m.values[static_cast<std::size_t>(k)]))
+                broken(what + ": value not finite");
+        }
+    }
+}
+
+}  // namespace vaecf::fuzz

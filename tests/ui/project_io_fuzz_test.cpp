@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// What fuzzing readProject() found (tests/fuzz/regressions/project/), with the exact message
+// each input now gets: JSON numbers too large for a double and numbers that do not fit the
+// integer field they fill (a float-to-int cast out of range was undefined behaviour).
+#include <QtTest/QtTest>
+
+#include <functional>
+
+#include "session/project_io.h"
+#include "test_util.h"
+#include "vaecf/error.h"
+
+using namespace vaecf;
+using namespace vaecf::ui;
+
+namespace {
+
+std::string errorOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const core::Error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("not an Error: ") + e.what();
+    }
+    return "no error";
+}
+
+// A valid project.json with one model-less run, `edit` applied.
+std::string projectJson(const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json run = {
+        {"id", 1}, {"name", "Run 1"}, {"model", "popularity"}, {"config", nlohmann::json::object()},
+        {"options", {{"epochs", 2}, {"seed", 98765}}}, {"state", "finished"},
+        {"batches", {{"update", {1}}, {"epoch", {1}}, {"x", {1.0}}, {"seconds", {0.1}},
+                     {"loss", {3.0}}, {"recon", {2.9}}, {"kl", {0.1}}, {"beta", {0.0}},
+                     {"penalty", {0.0}}}},
+        {"epochs", nlohmann::json::array()}};
+    nlohmann::json j = {{"format", "vaecf-studio-project"}, {"version", 1},
+                        {"data", {{"kind", "demo"}, {"demo", {{"users", 300}}}}},
+                        {"runs", {run}}, {"overlaid", {1}}, {"current_run", 1}};
+    edit(j);
+    return j.dump();
+}
+
+}  // namespace
+
+class ProjectIoFuzzTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void numbersThatFitNoFieldAreRefused() {
+        test::TempDir dir;
+        const QString folder = QString::fromStdString(dir.path().string());
+        const std::string file = (dir / "project.json").string();
+        const auto check = [&](const std::string& json, const std::string& message) {
+            test::writeFile(dir / "project.json", json);
+            QCOMPARE(errorOf([&] { readProject(folder); }), file + ": " + message);
+        };
+        check(projectJson([](auto&) {}).replace(0, 1, "{\"big\": 1e400, "),
+              "not valid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+        check(projectJson([](auto& j) { j["version"] = 1e300; }),
+              "field 'version' must be a whole number from -9223372036854775808 to "
+              "9223372036854775807, got 1e+300");
+        check(projectJson([](auto& j) { j["runs"][0]["id"] = 1e10; }),
+              "run field 'id' must be a whole number from -2147483648 to 2147483647, got "
+              "10000000000.0");
+        check(projectJson([](auto& j) { j["runs"][0]["batches"]["epoch"][0] = -1e300; }),
+              "run batches 'epoch' must be a whole number from -2147483648 to 2147483647, got "
+              "-1e+300");
+        check(projectJson([](auto& j) { j["data"]["demo"]["users"] = 1e300; }),
+              "data source field 'users' must be a whole number from -9223372036854775808 to "
+              "9223372036854775807, got 1e+300");
+        check(projectJson([](auto& j) { j["overlaid"] = {1e300}; }),
+              "field 'overlaid' must be a whole number from -2147483648 to 2147483647, got "
+              "1e+300");
+        check(projectJson([](auto& j) { j["overlaid"] = 1; }),
+              "field 'overlaid' must be a list of run ids");
+        check("[1, 2]", "not a VAE-CF Studio project (expected an object with \"format\": "
+                        "\"vaecf-studio-project\")");
+        check(projectJson([](auto& j) { j["format"] = 7; }),
+              "not a VAE-CF Studio project (expected an object with \"format\": "
+              "\"vaecf-studio-project\")");
+        // The unedited file reads.
+        test::writeFile(dir / "project.json", projectJson([](auto&) {}));
+        const ProjectFile p = readProject(folder);
+        QCOMPARE(p.runs.size(), std::size_t{1});
+        QCOMPARE(p.overlaid, std::vector<int>{1});
+    }
+};
+
+QTEST_GUILESS_MAIN(ProjectIoFuzzTest)
+#include "project_io_fuzz_test.moc"
