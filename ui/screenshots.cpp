@@ -17,10 +17,8 @@
 
 namespace vaecf::ui {
 
-namespace {
-
 // Keeps the event loop turning for `ms` (background jobs post their results meanwhile).
-void settle(int ms) {
+void settleEvents(int ms) {
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < ms) {
@@ -28,6 +26,8 @@ void settle(int ms) {
         QThread::msleep(10);
     }
 }
+
+namespace {
 
 void save(MainWindow* w, const QString& folder, const QString& name) {
     const QString path = QDir(folder).filePath(name + QStringLiteral(".png"));
@@ -45,7 +45,7 @@ void takeScreenshots(MainWindow* w, const QString& folder, int epochs) {
         RunSetup s = w->modelPanel()->currentSetup();
         s.options.epochs = epochs;
         s.options.seed = 1;
-        settle(200);
+        settleEvents(200);
         save(w, folder, QStringLiteral("00-start"));
         TrainingSession* session = w->session();
         // Two runs that differ in one knob (the KL cap β), as a user comparing them would.
@@ -61,38 +61,38 @@ void takeScreenshots(MainWindow* w, const QString& folder, int epochs) {
             t.start();
             while (session->state() != TrainingSession::State::Finished &&
                    session->state() != TrainingSession::State::Failed && t.elapsed() < 600000) {
-                settle(100);
+                settleEvents(100);
             }
         }
         // Inspect the first run (β ≤ 0.2).
         if (!w->project()->runs().empty()) w->project()->setCurrentRun(w->project()->runs().front()->id);
-        settle(500);
+        settleEvents(500);
         w->showTab(QStringLiteral("training"));
-        settle(400);
+        settleEvents(400);
         save(w, folder, QStringLiteral("01-training"));
         w->showTab(QStringLiteral("runs"));
-        settle(400);
+        settleEvents(400);
         save(w, folder, QStringLiteral("02-runs"));
         auto data = w->project()->data();
         if (data && data->split.test.foldIn.rows > 0) w->project()->selectUser(UserRef{Part::Test, 0});
         w->showTab(QStringLiteral("recommendations"));
-        settle(1500);
+        settleEvents(1500);
         save(w, folder, QStringLiteral("03-recommendations"));
         w->showTab(QStringLiteral("latent"));
-        settle(2000);
+        settleEvents(2000);
         if (auto* panel = w->findChild<LatentPanel*>()) panel->setColourBy(LatentPanel::ColourBy::Cluster);
-        settle(2000);
+        settleEvents(2000);
         save(w, folder, QStringLiteral("04-latent"));
         for (QDockWidget* d : w->findChildren<QDockWidget*>())
             if (d->objectName() == QLatin1String("DataDock")) d->raise();
         w->showTab(QStringLiteral("training"));
-        settle(400);
+        settleEvents(400);
         save(w, folder, QStringLiteral("06-data"));
         for (QDockWidget* d : w->findChildren<QDockWidget*>())
             if (d->objectName() == QLatin1String("ModelDock")) d->raise();
         w->setTheme(QStringLiteral("dark"));
         w->showTab(QStringLiteral("training"));
-        settle(600);
+        settleEvents(600);
         save(w, folder, QStringLiteral("05-training-dark"));
         w->setTheme(QStringLiteral("system"));
         QApplication::exit(0);

@@ -11,4 +11,8 @@ class MainWindow;
 
 void takeScreenshots(MainWindow* window, const QString& folder, int epochs);
 
+// Keeps the event loop turning for `ms` (background jobs post their results meanwhile); also
+// used by the smoke test.
+void settleEvents(int ms);
+
 }  // namespace vaecf::ui

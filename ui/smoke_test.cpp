@@ -13,6 +13,7 @@
 #include <QTimer>
 
 #include "main_window.h"
+#include "screenshots.h"
 #include "session/project.h"
 #include "session/training_session.h"
 #include "widgets/model_panel.h"
@@ -20,16 +21,6 @@
 namespace vaecf::ui {
 
 namespace {
-
-// Keeps the event loop turning for `ms` (background jobs post their results meanwhile).
-void settle(int ms) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(10);
-    }
-}
 
 void say(const QString& line) {
     std::fprintf(stdout, "smoke-test: %s\n", line.toLocal8Bit().constData());
@@ -81,7 +72,7 @@ void startSmokeTest(MainWindow* w, int epochs, int timeoutSeconds) {
     });
     QTimer::singleShot(0, w, [w, epochs, errors] {
         w->resize(1280, 800);
-        settle(100);
+        settleEvents(100);
         const auto data = w->project()->data();
         if (!data || data->split.train.rows <= 0 || data->split.numItems() <= 0) {
             fail(QStringLiteral("the demo dataset did not load"));
@@ -111,7 +102,7 @@ void startSmokeTest(MainWindow* w, int epochs, int timeoutSeconds) {
         t.start();
         while (!failed && session->state() != TrainingSession::State::Finished &&
                session->state() != TrainingSession::State::Failed) {
-            settle(50);
+            settleEvents(50);
         }
         if (failed) return;
         const Run* run = w->project()->run(id);
@@ -139,12 +130,12 @@ void startSmokeTest(MainWindow* w, int epochs, int timeoutSeconds) {
                 fail(QStringLiteral("could not show the %1 view").arg(view));
                 return;
             }
-            settle(view == QLatin1String("latent") || view == QLatin1String("recommendations") ? 600 : 200);
+            settleEvents(view == QLatin1String("latent") || view == QLatin1String("recommendations") ? 600 : 200);
             if (!render(w, view)) return;
         }
         w->setTheme(QStringLiteral("dark"));
         w->showTab(QStringLiteral("training"));
-        settle(200);
+        settleEvents(200);
         if (!render(w, QStringLiteral("training (dark theme)"))) return;
         w->setTheme(QStringLiteral("system"));
 

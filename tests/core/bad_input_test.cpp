@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "cli_run.h"
 #include "test_util.h"
 #include "vaecf/dataset.h"
 #include "vaecf/error.h"
@@ -111,21 +112,8 @@ bool sparseFile(const fs::path& path, const std::string& head, std::uintmax_t si
     return !ec && fs::file_size(path, ec) == size;
 }
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run runCli(const QStringList& args) {
-    QProcess p;
-    p.start(VAECF_CLI_PATH, args);
-    p.waitForFinished(300000);
-    Run r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = vaecf::test::CliRun;
+using vaecf::test::runCli;
 
 }  // namespace
 

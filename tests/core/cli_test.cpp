@@ -8,25 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_run.h"
 #include "test_util.h"
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run runCli(const QStringList& args) {
-    QProcess p;
-    p.start(VAECF_CLI_PATH, args);
-    p.waitForFinished(300000);
-    Run r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = vaecf::test::CliRun;
+using vaecf::test::runCli;
 
 std::string readAll(const std::filesystem::path& p) {
     std::ifstream in(p);

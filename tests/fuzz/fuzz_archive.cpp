@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t flags = in.byte();
     const unsigned f = (flags >> 1) & 15;
 
-    const auto dir = fuzz::freshScratch();
+    const fuzz::Scratch scratch;
+    const auto& dir = scratch.path();
     const auto path = dir / name;
     fuzz::writeFile(path, in.rest());
 

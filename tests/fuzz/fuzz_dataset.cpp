@@ -84,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t flags = in.byte();
     const std::uint8_t cols = in.byte();
 
-    const auto dir = fuzz::freshScratch();
+    const fuzz::Scratch scratch;
+    const auto& dir = scratch.path();
     const auto parts = in.parts(layout.files.size());
     for (std::size_t k = 0; k < parts.size(); ++k) fuzz::writeFile(dir / layout.files[k], parts[k]);
 

@@ -46,7 +46,8 @@ void exercise(const core::LoadedModel& lm) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input in(data, size);
     const std::uint8_t mode = in.byte();
-    const auto path = fuzz::freshScratch() / "model.vaecf";
+    const fuzz::Scratch scratch;
+    const auto path = scratch / "model.vaecf";
     fuzz::writeFile(path, (mode & 1) ? std::string(in.rest()) : fuzz::withCrc(in.rest()));
     try {
         exercise(core::loadModelFile(path));

@@ -15,7 +15,8 @@ using namespace vaecf;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input in(data, size);
     const std::uint8_t mode = in.byte();
-    const auto dir = fuzz::freshScratch() / "project";
+    const fuzz::Scratch scratch;
+    const auto dir = scratch / "project";
     const auto parts = in.parts(4);
     fuzz::writeFile(dir / "project.json", parts[0]);
     for (std::size_t k = 1; k < parts.size(); ++k)

@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
         ids = {"1", "2", "3", "4", "5"};
     }
-    const auto path = fuzz::freshScratch() / "features.csv";
+    const fuzz::Scratch scratch;
+    const auto path = scratch / "features.csv";
     fuzz::writeFile(path, file);
     try {
         std::string report;

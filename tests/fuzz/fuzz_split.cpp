@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "unique_sid.txt", "train.csv", "validation_tr.csv", "validation_te.csv",
         "test_tr.csv",    "test_te.csv", "unique_uid.txt"};
     const std::uint8_t missing = in.byte();
-    const auto dir = fuzz::freshScratch() / "liang-split";
+    const fuzz::Scratch scratch;
+    const auto dir = scratch / "liang-split";
     const auto parts = in.parts(files.size());
     for (std::size_t k = 0; k < parts.size(); ++k)
         if (!(missing & (1u << k))) fuzz::writeFile(dir / files[k], parts[k]);

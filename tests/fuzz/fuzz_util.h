@@ -79,31 +79,37 @@ inline void refused(const std::exception& e) {
     check(std::strlen(e.what()) > 0, "error messages are not empty");
 }
 
-// This process's scratch folder (in memory where /dev/shm exists), removed at exit.
+// This process's scratch folder: in memory where /dev/shm exists.
 inline const fs::path& scratchRoot() {
     static const fs::path root = [] {
         std::error_code ec;
         const fs::path base = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm")
                                                                : fs::temp_directory_path();
-        fs::path p = base / ("vaecf-fuzz-" + std::to_string(::getpid()));
-        std::atexit([] {
-            std::error_code e;
-            fs::remove_all(scratchRoot(), e);
-        });
-        return p;
+        return base / ("vaecf-fuzz-" + std::to_string(::getpid()));
     }();
     return root;
 }
 
-// The scratch folder, emptied: every input starts from nothing.
-inline fs::path freshScratch() {
-    const fs::path& root = scratchRoot();
-    std::error_code ec;
-    fs::remove_all(root, ec);
-    fs::create_directories(root, ec);
-    if (ec) broken("cannot create the scratch folder " + root.string() + ": " + ec.message());
-    return root;
-}
+// The scratch folder of one input: empty at first, removed when the input is done (libFuzzer
+// leaves with _Exit, so nothing at exit would run).
+class Scratch {
+public:
+    Scratch() {
+        std::error_code ec;
+        fs::remove_all(scratchRoot(), ec);
+        fs::create_directories(scratchRoot(), ec);
+        if (ec) broken("cannot create the scratch folder " + scratchRoot().string() + ": " +
+                       ec.message());
+    }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(scratchRoot(), ec);
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    const fs::path& path() const { return scratchRoot(); }
+    fs::path operator/(const std::string& name) const { return scratchRoot() / name; }
+};
 
 inline void writeFile(const fs::path& path, std::string_view bytes) {
     std::error_code ec;

@@ -44,7 +44,9 @@ U_DATA = "1\t10\t5\t881250949\n1\t20\t3\t881250950\n2\t10\t4\t881250951\n3\t30\t
 U_ITEM = ("10|Toy Film (1995)|01-Jan-1995||http://example.org/10|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
           "20|Other Film (1996)|01-Jan-1996||http://example.org/20|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
           "30|unknown||||1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n")
-U_GENRE = "unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\n\n"
+U_GENRE = ("unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\nComedy|5\nCrime|6\n"
+           "Documentary|7\nDrama|8\nFantasy|9\nFilm-Noir|10\nHorror|11\nMusical|12\nMystery|13\n"
+           "Romance|14\nSci-Fi|15\nThriller|16\nWar|17\nWestern|18\n\n")
 ML1M = "1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n3::30::2::978300275\n"
 MOVIES_DAT = b"10::Toy Film (1995)::Animation|Children's|Comedy\n20::Caf\xe9 Film (1996)::Drama\n30::Third::(no genres listed)\n"
 ML_CSV = "userId,movieId,rating,timestamp\n1,10,4.0,964982703\n1,20,3.5,964981247\n2,10,0.5,964982224\n3,30,5,964983815\n"

@@ -4,7 +4,9 @@
 // integer field they fill (a float-to-int cast out of range was undefined behaviour).
 #include <QtTest/QtTest>
 
+#include <cmath>
 #include <functional>
+#include <limits>
 
 #include "session/project_io.h"
 #include "test_util.h"
@@ -48,6 +50,22 @@ class ProjectIoFuzzTest : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // A diverged run's NaN loss is saved as null (JSON has no NaN) and reopens as NaN; a
+    // string in a number column is refused naming the column.
+    void nanLossesRoundTrip() {
+        auto run = runFromJson(nlohmann::json::parse(projectJson([](auto&) {}))["runs"][0]);
+        run->batches[0].terms.loss = std::numeric_limits<double>::quiet_NaN();
+        const nlohmann::json j = nlohmann::json::parse(runToJson(*run).dump());  // as on disk
+        QVERIFY(j["batches"]["loss"][0].is_null());
+        const auto back = runFromJson(j);
+        QVERIFY(std::isnan(back->batches[0].terms.loss));
+        QCOMPARE(back->batches[0].terms.recon, 2.9);
+        nlohmann::json bad = j;
+        bad["batches"]["kl"][0] = "x";
+        QCOMPARE(errorOf([&] { runFromJson(bad); }),
+                 std::string("run batches: column 'kl' holds string, expected a number"));
+    }
+
     void numbersThatFitNoFieldAreRefused() {
         test::TempDir dir;
         const QString folder = QString::fromStdString(dir.path().string());

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "vaecf/error.h"
@@ -150,18 +151,26 @@ std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
             if (b.at(k).size() != n)
                 fail(std::string("run batches: column '") + k + "' has " + std::to_string(b.at(k).size()) +
                      " values, 'update' has " + std::to_string(n));
+        // JSON has no NaN: a diverged run's last loss is written as null and read back as NaN.
+        const auto numberOrNaN = [](const nlohmann::json& v, const char* column) {
+            if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
+            if (!v.is_number())
+                fail(std::string("run batches: column '") + column + "' holds " + v.type_name() +
+                     ", expected a number");
+            return v.get<double>();
+        };
         r->batches.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             BatchPoint& p = r->batches[i];
             p.update = core::jsonInteger<std::int64_t>(b["update"][i], "run batches 'update'");
             p.epoch = core::jsonInteger<int>(b["epoch"][i], "run batches 'epoch'");
-            p.epochProgress = b["x"][i].get<double>();
-            p.seconds = b["seconds"][i].get<double>();
-            p.terms.loss = b["loss"][i].get<double>();
-            p.terms.recon = b["recon"][i].get<double>();
-            p.terms.kl = b["kl"][i].get<double>();
-            p.terms.beta = b["beta"][i].get<double>();
-            p.terms.penalty = b["penalty"][i].get<double>();
+            p.epochProgress = numberOrNaN(b["x"][i], "x");
+            p.seconds = numberOrNaN(b["seconds"][i], "seconds");
+            p.terms.loss = numberOrNaN(b["loss"][i], "loss");
+            p.terms.recon = numberOrNaN(b["recon"][i], "recon");
+            p.terms.kl = numberOrNaN(b["kl"][i], "kl");
+            p.terms.beta = numberOrNaN(b["beta"][i], "beta");
+            p.terms.penalty = numberOrNaN(b["penalty"][i], "penalty");
         }
         for (const auto& e : j.at("epochs")) {
             EpochPoint p;
