@@ -266,18 +266,20 @@ Container Container::open(const fs::path& path) {
         ArchiveReader reader(path);
         archive_entry* entry = nullptr;
         c.m_path = path;
+        // A compressed single file: one member named after the file's stem.
+        const auto singleMember = [&c, &path] {
+            c.m_kind = Kind::Compressed;
+            std::string stem = path.stem().string();
+            if (stem.empty()) stem = "data";
+            c.m_primary = stem;
+            c.m_names = {stem};
+            c.m_sizes = {0};
+            c.m_listed = true;
+            return c;
+        };
         bool first = true;
         while (reader.next(entry)) {
-            if (first && reader.isRaw()) {
-                c.m_kind = Kind::Compressed;
-                std::string stem = path.stem().string();
-                if (stem.empty()) stem = "data";
-                c.m_primary = stem;
-                c.m_names = {stem};
-                c.m_sizes = {0};
-                c.m_listed = true;
-                return c;
-            }
+            if (first && reader.isRaw()) return singleMember();
             first = false;
             c.m_kind = Kind::Archive;
             if (archive_entry_filetype(entry) != AE_IFREG) continue;
@@ -291,17 +293,7 @@ Container Container::open(const fs::path& path) {
                                     ? static_cast<std::uint64_t>(archive_entry_size(entry))
                                     : 0);
         }
-        if (first && compressed) {
-            // A compressed file holding nothing: one empty member (reading it says so).
-            c.m_kind = Kind::Compressed;
-            std::string stem = path.stem().string();
-            if (stem.empty()) stem = "data";
-            c.m_primary = stem;
-            c.m_names = {stem};
-            c.m_sizes = {0};
-            c.m_listed = true;
-            return c;
-        }
+        if (first && compressed) return singleMember();  // holding nothing: reading says so
         c.m_kind = Kind::Archive;
         c.m_listed = true;
         // Sort names, keeping sizes aligned.

@@ -110,6 +110,23 @@ QStringList filesIn(const QString& dir) {
     return files;
 }
 
+// Serves other replies for a test's duration; the fixture's routes come back even when a
+// check fails half-way.
+class RouteOverride {
+public:
+    RouteOverride(HttpServer& server, std::initializer_list<std::pair<QString, HttpServer::Reply>> replies)
+        : m_routes(server.routes), m_saved(server.routes) {
+        for (const auto& [path, reply] : replies) m_routes[path] = reply;
+    }
+    ~RouteOverride() { m_routes = m_saved; }
+    RouteOverride(const RouteOverride&) = delete;
+    RouteOverride& operator=(const RouteOverride&) = delete;
+
+private:
+    QHash<QString, HttpServer::Reply>& m_routes;
+    QHash<QString, HttpServer::Reply> m_saved;
+};
+
 }  // namespace
 
 class DownloadTest : public QObject {
@@ -128,6 +145,10 @@ private Q_SLOTS:
     void notFoundIsClearError();
 
 private:
+    void useTestServer(MovieLensDownload& d) const {
+        d.setBaseUrl(QUrl(m_server.base()));
+        d.setStorageDir(m_store);
+    }
     QTemporaryDir m_dir;
     QString m_store;
     HttpServer m_server;
@@ -204,8 +225,7 @@ void DownloadTest::downloadsVerifiesAndOpens() {
 
 void DownloadTest::reusesVerifiedFile() {
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     const int before = m_server.hits.value(QStringLiteral("/movielens/ml-100k.zip"));
     QSignalSpy done(&d, &MovieLensDownload::finished);
     d.start(QStringLiteral("ml-100k"));
@@ -215,8 +235,7 @@ void DownloadTest::reusesVerifiedFile() {
 
 void DownloadTest::wrongChecksumLeavesNothing() {
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy failed(&d, &MovieLensDownload::failed);
     d.start(QStringLiteral("ml-1m"));
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
@@ -231,13 +250,10 @@ void DownloadTest::tamperedDownloadIsRefused() {
     // The published digest is that of the real file; one byte of the body is changed.
     QByteArray tampered = m_zip;
     tampered[tampered.size() / 2] = static_cast<char>(tampered[tampered.size() / 2] ^ 0x20);
-    auto& r = m_server.routes;
-    const auto saved = r.value(QStringLiteral("/movielens/ml-1m.zip.md5"));
-    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1};
-    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, tampered, -1};
+    const RouteOverride routes(m_server, {{QStringLiteral("/movielens/ml-1m.zip.md5"), {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1}},
+                                          {QStringLiteral("/movielens/ml-1m.zip"), {200, tampered, -1}}});
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy failed(&d, &MovieLensDownload::failed);
     d.start(QStringLiteral("ml-1m"));
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
@@ -246,19 +262,15 @@ void DownloadTest::tamperedDownloadIsRefused() {
                             "was discarded")
                  .arg(QString::fromLatin1(md5Hex(m_zip)), QString::fromLatin1(md5Hex(tampered))));
     QCOMPARE(filesIn(m_store), QStringList());
-    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = saved;
-    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip, -1};
 }
 
 void DownloadTest::truncatedDownloadIsRefused() {
     // The server announces the whole file, sends its first half and hangs up.
-    auto& r = m_server.routes;
-    const auto saved = r.value(QStringLiteral("/movielens/ml-1m.zip.md5"));
-    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1};
-    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip.left(m_zip.size() / 2), m_zip.size(), true};
+    const RouteOverride routes(
+        m_server, {{QStringLiteral("/movielens/ml-1m.zip.md5"), {200, md5Hex(m_zip) + "  ml-1m.zip\n", -1}},
+                   {QStringLiteral("/movielens/ml-1m.zip"), {200, m_zip.left(m_zip.size() / 2), m_zip.size(), true}}});
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy failed(&d, &MovieLensDownload::failed);
     QSignalSpy finished(&d, &MovieLensDownload::finished);
     d.start(QStringLiteral("ml-1m"));
@@ -271,8 +283,6 @@ void DownloadTest::truncatedDownloadIsRefused() {
                  .arg(m_zip.size()));
     QCOMPARE(filesIn(m_store), QStringList());
     QVERIFY(!d.isBusy());
-    r[QStringLiteral("/movielens/ml-1m.zip.md5")] = saved;
-    r[QStringLiteral("/movielens/ml-1m.zip")] = {200, m_zip, -1};
 }
 
 void DownloadTest::tamperedLocalCopyIsFetchedAgain() {
@@ -289,8 +299,7 @@ void DownloadTest::tamperedLocalCopyIsFetchedAgain() {
     }
     const int before = m_server.hits.value(QStringLiteral("/movielens/ml-100k.zip"));
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy done(&d, &MovieLensDownload::finished);
     d.start(QStringLiteral("ml-100k"));
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 5000);
@@ -303,8 +312,7 @@ void DownloadTest::tamperedLocalCopyIsFetchedAgain() {
 
 void DownloadTest::cancelLeavesNothing() {
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy progress(&d, &MovieLensDownload::progress);
     QSignalSpy cancelled(&d, &MovieLensDownload::cancelled);
     QSignalSpy failed(&d, &MovieLensDownload::failed);
@@ -322,8 +330,7 @@ void DownloadTest::cancelLeavesNothing() {
 
 void DownloadTest::notFoundIsClearError() {
     MovieLensDownload d;
-    d.setBaseUrl(QUrl(m_server.base()));
-    d.setStorageDir(m_store);
+    useTestServer(d);
     QSignalSpy failed(&d, &MovieLensDownload::failed);
     d.start(QStringLiteral("ml-25m"));  // no .md5 on the server
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);

@@ -16,6 +16,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include "demo_data.h"
 #include "models/neighbour_model.h"
 #include "session/latent_jobs.h"
 #include "session/project.h"
@@ -94,12 +95,7 @@ private:
 
 private Q_SLOTS:
     void initTestCase() {
-        DataSource source;
-        source.kind = DataSource::Kind::Demo;
-        source.demo.users = 400;
-        source.demo.items = 150;
-        source.demo.clusters = 3;
-        m_data = buildDataState(source);
+        m_data = vaecf::test::smallDemoData(400, 150);
         core::TrainOptions options;
         options.epochs = 3;
         options.seed = 1;

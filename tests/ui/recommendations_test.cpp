@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "demo_data.h"
 #include "models/item_list_model.h"
 #include "models/recommendation_model.h"
 #include "models/user_list_model.h"
@@ -113,12 +114,7 @@ class RecommendationsTest : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        DataSource src;
-        src.kind = DataSource::Kind::Demo;
-        src.demo.users = 400;
-        src.demo.items = 150;
-        src.demo.clusters = 3;
-        m_data = buildDataState(src);
+        m_data = vaecf::test::smallDemoData(400, 150);
         QVERIFY(m_data->numUsers(Part::Test) > 5);
         m_model = trainTiny(m_data->split, 1, 3);
         m_model2 = trainTiny(m_data->split, 2, 1);

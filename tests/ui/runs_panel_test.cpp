@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "demo_data.h"
 #include "charts/curve_plot.h"
 #include "models/run_table_model.h"
 #include "session/project.h"
@@ -58,12 +59,7 @@ private:
 void RunsPanelTest::initTestCase() {
     qRegisterMetaType<vaecf::ui::TrainingSession::State>();
     m_project = new Project;
-    DataSource src;
-    src.kind = DataSource::Kind::Demo;
-    src.demo.users = 300;
-    src.demo.items = 120;
-    src.demo.clusters = 3;
-    m_project->setData(buildDataState(src));
+    m_project->setData(vaecf::test::smallDemoData());
     m_session = new TrainingSession(m_project);
     m_panel = new RunsPanel(m_project, m_session);
     m_panel->resize(1100, 700);

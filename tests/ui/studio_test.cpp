@@ -10,6 +10,7 @@
 #include <QStandardPaths>
 #include <QtTest/QtTest>
 
+#include "demo_data.h"
 #include "main_window.h"
 #include "session/project.h"
 #include "session/project_io.h"
@@ -26,13 +27,7 @@ using namespace vaecf::ui;
 
 namespace {
 
-DataSource smallDemo() {
-    DataSource s;
-    s.demo.users = 300;
-    s.demo.items = 120;
-    s.demo.clusters = 3;
-    return s;
-}
+DataSource smallDemo() { return vaecf::test::smallDemoSource(); }
 
 RunSetup tinySetup(int epochs) {
     RunSetup s;

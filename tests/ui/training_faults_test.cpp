@@ -11,6 +11,7 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "demo_data.h"
 #include "main_window.h"
 #include "models/run_table_model.h"
 #include "session/project.h"
@@ -24,14 +25,7 @@ using State = TrainingSession::State;
 
 namespace {
 
-std::shared_ptr<const DataState> demoData() {
-    DataSource src;
-    src.kind = DataSource::Kind::Demo;
-    src.demo.users = 300;
-    src.demo.items = 120;
-    src.demo.clusters = 3;
-    return buildDataState(src);
-}
+std::shared_ptr<const DataState> demoData() { return vaecf::test::smallDemoData(); }
 
 // Mult-VAE with the largest learning rate the form allows and no KL term: the loss turns NaN
 // after a few epochs.

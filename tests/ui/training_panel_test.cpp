@@ -3,6 +3,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "demo_data.h"
 #include "charts/curve_plot.h"
 #include "session/project.h"
 #include "session/training_session.h"
@@ -13,14 +14,7 @@ using State = TrainingSession::State;
 
 namespace {
 
-std::shared_ptr<const DataState> demoData() {
-    DataSource src;
-    src.kind = DataSource::Kind::Demo;
-    src.demo.users = 300;
-    src.demo.items = 120;
-    src.demo.clusters = 3;
-    return buildDataState(src);
-}
+std::shared_ptr<const DataState> demoData() { return vaecf::test::smallDemoData(); }
 
 RunSetup tinySetup(int epochs, std::uint64_t seed) {
     RunSetup s;
