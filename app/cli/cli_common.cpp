@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vaecf/error.h"
+#include "vaecf/model.h"
 
 namespace vaecf::cli {
 
@@ -40,6 +41,7 @@ Dataset readForCli(const DataArgs& a, LoadedData* into, bool keepFileOrder) {
     ro.threads = a.threads;
     ro.keepFileOrder = keepFileOrder;
     ro.skipBadLines = a.skipBadLines;
+    ro.memoryLimit = static_cast<double>(a.memoryLimit);
     std::string shownName = std::filesystem::path(a.path).filename().string();
     if (shownName.empty()) shownName = a.path;  // a path ending in '/'
     ro.onEstimate = [&](const MemoryEstimate& e) {
@@ -67,10 +69,15 @@ LoadedData loadData(const DataArgs& a) {
     if (a.path.empty()) fail("no data given: name a file, folder or archive, or 'demo'");
     LoadedData out;
     if (a.path != "demo" && isLiangFolder(a.path)) {
+        const MemoryEstimate e = estimateLiangSplitMemory(a.path);
         if (!a.quiet)
             std::fprintf(stderr, "vaecf: reading %s needs %s\n",
                          std::filesystem::path(a.path).filename().string().c_str(),
-                         estimateLiangSplitMemory(a.path).describe().c_str());
+                         e.describe().c_str());
+        if (a.memoryLimit > 0 && e.bytes > static_cast<double>(a.memoryLimit))
+            fail(a.path + ": needs about " + formatBytes(e.bytes) +
+                 " of memory to read (estimated from its size); the memory limit is " +
+                 formatBytes(static_cast<double>(a.memoryLimit)));
         ReadReport report;
         out.split = loadLiangSplit(a.path, a.skipBadLines, &report);
         if (const std::string skipped = report.skippedSummary(); !skipped.empty())

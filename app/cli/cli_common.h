@@ -36,6 +36,7 @@ struct DataArgs {
     int threads = 0;
     bool quiet = false;
     bool skipBadLines = false;        // leave malformed lines out (reported on stderr)
+    std::uint64_t memoryLimit = 0;    // refuse data needing more to read (0: 90 % of the machine)
 };
 
 // What a data argument turned into.

@@ -68,6 +68,10 @@ void addDataOptions(CLI::App* c, DataArgs& a, bool positional = true) {
         ->check(CLI::Range(-1, 1000));
     g->add_flag("--skip-bad-lines", a.skipBadLines,
                 "Leave malformed lines out (counted, the first reported) instead of stopping at the first");
+    g->add_option("--memory-limit", a.memoryLimit,
+                  "Refuse data that needs more memory than this to read or decompress, e.g. 2G or "
+                  "500M (default: 90 % of the machine's memory)")
+        ->transform(CLI::AsSizeValue(true));
     auto* p = c->add_option_group("Preprocessing and split");
     p->add_option("--threshold", a.threshold, "Keep ratings above this value (Liang: > 3.5)");
     p->add_flag("--implicit", a.implicit, "Keep every interaction whatever its value");

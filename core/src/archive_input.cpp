@@ -185,30 +185,51 @@ bool skippedMember(const std::string& name) {
 // Reads the current entry's data whole (or maxBytes), without copying at the end. The size an
 // archive declares only sizes the first buffer (up to 64 MiB: a few bytes of zip header must
 // not reserve a gigabyte; larger data grows the buffer by doubling, which realloc does without
-// copying); data that decompresses to more than 90 % of the machine's memory is refused rather
-// than exhausting it.
+// copying); data that decompresses to more than `limit` bytes (the caller's memory limit, or
+// 90 % of the machine's memory) is refused rather than exhausting it: a zip bomb stops there.
+struct DecompressionLimit {
+    double bytes = 0;        // what may still be decompressed (0: 90 % of the machine)
+    double given = 0;        // the caller's limit (0: none, the machine's memory applies)
+    bool shared = false;     // earlier members of the same read took part of it
+};
+
 Blob readEntry(archive* a, const std::string& display, std::uint64_t expected,
-               std::size_t maxBytes, const ProgressFn& progress) {
+               std::size_t maxBytes, const ProgressFn& progress, const DecompressionLimit& limit) {
     const double machine = physicalMemoryBytes();
+    double capBytes = limit.bytes > 0 ? limit.bytes : (machine > 0 ? 0.9 * machine : 0.0);
     const std::size_t hardCap =
-        machine > 0 ? static_cast<std::size_t>(0.9 * machine) : std::numeric_limits<std::size_t>::max();
+        capBytes > 0 ? static_cast<std::size_t>(std::max(capBytes, 4096.0))
+                     : std::numeric_limits<std::size_t>::max();
+    const auto refuse = [&] {
+        const std::string cap = formatBytes(static_cast<double>(hardCap));
+        if (limit.given > 0 && limit.shared)
+            failAt(display, 0, "decompresses to more than the " + cap + " left of the memory limit (" +
+                                   formatBytes(limit.given) + ") after the files read before it");
+        if (limit.given > 0)
+            failAt(display, 0, "decompresses to more than the memory limit (" + cap + ")");
+        failAt(display, 0, "decompresses to more than " + cap + "; this machine has " +
+                               formatBytes(machine) + " of memory");
+    };
     auto buffer = std::make_shared<MallocBuffer>();
     std::size_t cap = std::size_t(1) << 20;
     if (expected > 0)
         cap = static_cast<std::size_t>(
                   std::min<std::uint64_t>({expected, maxBytes, std::uint64_t(1) << 26})) +
               1;
-    cap = std::max<std::size_t>(cap, 4096);
+    cap = std::min(std::max<std::size_t>(cap, 4096), hardCap);
     buffer->data = static_cast<char*>(std::malloc(cap));
     if (!buffer->data) failAt(display, 0, "not enough memory to decompress");
     std::size_t pos = 0;
     std::size_t sinceReport = 0;
     while (pos < maxBytes) {
         if (pos == cap) {
-            if (cap >= hardCap)
-                failAt(display, 0,
-                       "decompresses to more than " + formatBytes(static_cast<double>(hardCap)) +
-                           "; this machine has " + formatBytes(machine) + " of memory");
+            if (cap >= hardCap) {
+                // Full: one byte more says whether the data really goes on.
+                char probe;
+                const la_ssize_t more = archive_read_data(a, &probe, 1);
+                if (more == 0) break;
+                refuse();
+            }
             cap = std::min(cap * 2, hardCap);
             char* grown = static_cast<char*>(std::realloc(buffer->data, cap));
             if (!grown) failAt(display, 0, "not enough memory to decompress");
@@ -370,8 +391,8 @@ std::string Container::display(const std::string& name) const {
     return m_path.string() + ":" + name;
 }
 
-Blob Container::read(const std::string& name, std::size_t maxBytes,
-                     const ProgressFn& progress) const {
+Blob Container::read(const std::string& name, std::size_t maxBytes, const ProgressFn& progress,
+                     double memoryLimit) const {
     if (m_kind == Kind::Folder) {
         const fs::path file = m_path / name;
         std::error_code ec;
@@ -392,18 +413,23 @@ Blob Container::read(const std::string& name, std::size_t maxBytes,
             while (member.rfind("./", 0) == 0) member.erase(0, 2);
         }
         if (member != name) continue;
-        return readEntry(reader.handle(), display(name), sizeOf(name), maxBytes, progress);
+        return readEntry(reader.handle(), display(name), sizeOf(name), maxBytes, progress,
+                         {memoryLimit, memoryLimit, false});
     }
     if (m_kind == Kind::Compressed && name == m_primary) return Blob();  // compressed nothing
     failAt(display(name), 0, "no such file in the archive");
 }
 
-std::vector<Blob> Container::readMany(const std::vector<std::string>& wanted) const {
+std::vector<Blob> Container::readMany(const std::vector<std::string>& wanted,
+                                      double memoryLimit) const {
     std::vector<Blob> out(wanted.size());
     if (m_kind != Kind::Archive) {
-        for (std::size_t k = 0; k < wanted.size(); ++k) out[k] = read(wanted[k]);
+        for (std::size_t k = 0; k < wanted.size(); ++k)
+            out[k] = read(wanted[k], SIZE_MAX, {}, memoryLimit);
         return out;
     }
+    const double total = memoryLimit > 0 ? memoryLimit : 0.9 * physicalMemoryBytes();
+    double used = 0;
     std::vector<std::pair<std::string, std::size_t>> index;
     for (std::size_t k = 0; k < wanted.size(); ++k) index.emplace_back(wanted[k], k);
     std::sort(index.begin(), index.end());
@@ -419,8 +445,12 @@ std::vector<Blob> Container::readMany(const std::vector<std::string>& wanted) co
                                    std::make_pair(member, std::size_t(0)));
         for (; it != index.end() && it->first == member; ++it) {
             if (found[it->second]) continue;
+            // What the members read so far took is no longer available to this one.
+            const DecompressionLimit left{total > 0 ? std::max(total - used, 1.0) : 0.0, memoryLimit,
+                                          used > 0};
             out[it->second] = readEntry(reader.handle(), display(member), sizeOf(member),
-                                        SIZE_MAX, {});
+                                        SIZE_MAX, {}, left);
+            used += static_cast<double>(out[it->second].view().size());
             found[it->second] = true;
             break;
         }

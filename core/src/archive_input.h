@@ -57,11 +57,14 @@ public:
     const std::vector<std::string>& names() const;
     bool exists(const std::string& name) const;
     // Reads a member whole (or its first maxBytes); throws Error naming it when missing or
-    // unreadable. progress (optional) is told about decompression.
+    // unreadable. progress (optional) is told about decompression. Data that decompresses to
+    // more than `memoryLimit` bytes (0: 90 % of the machine's memory) is refused with both
+    // figures, so a small archive cannot exhaust memory.
     Blob read(const std::string& name, std::size_t maxBytes = SIZE_MAX,
-              const ProgressFn& progress = {}) const;
-    // Reads several members with one pass over an archive; blobs in the order of `names`.
-    std::vector<Blob> readMany(const std::vector<std::string>& names) const;
+              const ProgressFn& progress = {}, double memoryLimit = 0) const;
+    // Reads several members with one pass over an archive; blobs in the order of `names`; the
+    // same memory limit for all of them together.
+    std::vector<Blob> readMany(const std::vector<std::string>& names, double memoryLimit = 0) const;
     // How a member is named in messages: "/data/ml-20m.zip:ml-20m/ratings.csv" (a folder's
     // member: its path; a compressed file: the file).
     std::string display(const std::string& name) const;

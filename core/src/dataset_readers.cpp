@@ -838,9 +838,9 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
 
     std::vector<Blob> blobs;
     if (plan.files.size() == 1)
-        blobs.push_back(c.read(main, SIZE_MAX, options.progress));
+        blobs.push_back(c.read(main, SIZE_MAX, options.progress, options.memoryLimit));
     else
-        blobs = c.readMany(plan.files);
+        blobs = c.readMany(plan.files, options.memoryLimit);
     for (std::size_t k = 0; k < blobs.size(); ++k) checkStart(c.display(plan.files[k]), blobs[k].view());
 
     LineFormat lf;

@@ -801,6 +801,40 @@ private Q_SLOTS:
 
     // ---- The command line -------------------------------------------------------------------
 
+    void cliMemoryLimitRefusesWithBothFigures() {
+        TempDir dir;
+        std::string text;
+        for (int u = 1; u <= 12; ++u)
+            for (int i = 1; i <= 6; ++i) text += std::to_string(u) + "\t" + std::to_string(i) + "\t5\t1\n";
+        const auto p = writeFile(dir / "u.data", text);
+        const QString path = QString::fromStdString(p.string());
+        ReadOptions kept;
+        kept.keepFileOrder = true;  // the CLI keeps the file order (the split depends on it)
+        const std::string need = formatBytes(estimateDatasetMemory(p, kept).bytes);
+        const Run a = runCli({"prepare", path, "--heldout", "2", "--memory-limit", "100b"});
+        QCOMPARE(a.code, 1);
+        QCOMPARE(a.err.split('\n', Qt::SkipEmptyParts).last(),
+                 QString::fromStdString("vaecf: error: " + p.string() + ": needs about " + need +
+                                        " of memory to read (estimated from its size); the memory "
+                                        "limit is 100 bytes"));
+        QCOMPARE(runCli({"prepare", path, "--heldout", "2", "--memory-limit", "1MiB"}).code, 0);
+        const Run bad = runCli({"prepare", path, "--memory-limit", "lots"});
+        QCOMPARE(bad.code, 2);  // a usage error
+        QVERIFY2(bad.err.startsWith("--memory-limit: lots unit not recognized."), qPrintable(bad.err));
+        // A Liang split folder: the same check against its estimate.
+        const fs::path split = dir / "split";
+        writeFile(split / "unique_sid.txt", "10\n20\n");
+        for (const char* f : {"train.csv", "validation_tr.csv", "validation_te.csv", "test_tr.csv", "test_te.csv"})
+            writeFile(split / f, "uid,sid\n0,0\n0,1\n");
+        const std::string splitNeed = formatBytes(estimateLiangSplitMemory(split).bytes);
+        const Run c = runCli({"prepare", QString::fromStdString(split.string()), "--memory-limit", "10b"});
+        QCOMPARE(c.code, 1);
+        QCOMPARE(c.err.split('\n', Qt::SkipEmptyParts).last(),
+                 QString::fromStdString("vaecf: error: " + split.string() + ": needs about " +
+                                        splitNeed + " of memory to read (estimated from its size); "
+                                        "the memory limit is 10 bytes"));
+    }
+
     void cliSkipBadLinesReportsThem() {
         TempDir dir;
         std::string text;
