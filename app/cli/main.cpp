@@ -676,6 +676,10 @@ int runBench(TrainArgs& a, int epochs) {
             if (a.benchBatches > 0 && done >= a.benchBatches) stop.request_stop();
         });
         double s = r.trainSeconds;
+        if (t.diverged()) {
+            std::printf("epoch %d: diverged in batch %lld (not timed)\n", k, static_cast<long long>(done));
+            break;
+        }
         if (r.stopped && done > 0 && batches > done) {
             s *= static_cast<double>(batches) / static_cast<double>(done);
             std::printf("epoch %d: %lld of %lld batches in %.3f s -> %.3f s per epoch (loss %s)\n", k,
@@ -700,8 +704,13 @@ int runBench(TrainArgs& a, int epochs) {
                      {"sec_per_epoch_median_excl_first", med}, {"validation_seconds", evalS},
                      {"validation", toJson(v)}};
     std::printf("median s/epoch (excluding the first): %.3f | validation pass %.2f s\n", med, evalS);
+    // A diverged run times only the epochs before it (and scores the best weights): say so.
+    if (t.diverged()) {
+        j["diverged"] = t.divergence();
+        std::fprintf(stderr, "vaecf: %s\n", t.divergence().c_str());
+    }
     if (!a.record.empty()) writeFileAtomically(a.record, j.dump(2) + "\n");
-    return 0;
+    return t.diverged() ? 3 : 0;
 }
 
 }  // namespace

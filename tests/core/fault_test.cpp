@@ -334,6 +334,24 @@ private Q_SLOTS:
         if (rec["epochs"].size() > 0)
             QCOMPARE(loadCheckpointFile(dir / "m.ckpt").epochsRun(), static_cast<int>(rec["epochs"].size()));
     }
+
+    void benchReportsDivergence() {
+        vaecf::test::TempDir dir;
+        const Run r = runCli(QStringList{"bench", "demo", "--demo-users", "400", "--demo-items", "120",
+                                         "--demo-clusters", "4", "--set", "hidden_dims=16", "--set",
+                                         "latent_dim=8", "--set", "batch_size=32", "--set", "learning_rate=1",
+                                         "--set", "anneal_cap=0", "--epochs", "200", "--json",
+                                         q(dir / "b.json")});
+        QVERIFY2(r.code == 3, qPrintable(r.out + r.err));
+        const auto rec = readJson(dir / "b.json");
+        const std::string why = rec["diverged"].get<std::string>();
+        QVERIFY2(why.rfind("training stopped ", 0) == 0, why.c_str());
+        QVERIFY(r.err.contains(QString::fromStdString("vaecf: " + why + "\n")));
+        // Only the epochs before the divergence are timed.
+        QVERIFY(rec["epoch_seconds"].size() < 200);
+        QVERIFY2(r.out.contains(QStringLiteral("epoch %1: diverged in batch ").arg(rec["epoch_seconds"].size() + 1)),
+                 qPrintable(r.out));
+    }
 };
 
 QTEST_GUILESS_MAIN(FaultTest)
