@@ -722,16 +722,13 @@ TensorMap BiVae::state() const {
     m["mu_theta"] = nn::toTensor(im.user.mean, m_numUsers, im.K);
     m["beta"] = nn::toTensor(im.item.sample, m_numItems, im.K);  // mu_beta: in parameters()
     // Exact integers in float: each side's step counter in 24-bit halves.
-    const auto half = [](std::int64_t v, bool hi) {
-        return static_cast<float>(hi ? v >> 24 : v & 0xFFFFFF);
-    };
-    m["steps"] = Tensor{1, 4, {half(im.user.steps, true), half(im.user.steps, false),
-                               half(im.item.steps, true), half(im.item.steps, false)}};
+    m["steps"] = Tensor{1, 4, std::vector<float>(4)};
+    splitCounter24(static_cast<std::uint64_t>(im.user.steps), m["steps"].data.data(), 2);
+    splitCounter24(static_cast<std::uint64_t>(im.item.steps), m["steps"].data.data() + 2, 2);
     // The seed of the sampling noise, so a state resumes the same draws whatever seed the
     // receiving model was initialized with.
-    m["seed"] = Tensor{1, 3, {static_cast<float>(im.seed >> 48),
-                              static_cast<float>((im.seed >> 24) & 0xFFFFFF),
-                              static_cast<float>(im.seed & 0xFFFFFF)}};
+    m["seed"] = Tensor{1, 3, std::vector<float>(3)};
+    splitCounter24(im.seed, m["seed"].data.data(), 3);
     return m;
 }
 
@@ -762,11 +759,10 @@ void BiVae::setState(const TensorMap& state) {
     im.user.mean = requireTensor(state, "mu_theta", m_numUsers, im.K).data;
     im.item.sample = requireTensor(state, "beta", m_numItems, im.K).data;
     const auto& st = requireTensor(state, "steps", 1, 4).data;
-    im.user.steps = (static_cast<std::int64_t>(st[0]) << 24) + static_cast<std::int64_t>(st[1]);
-    im.item.steps = (static_cast<std::int64_t>(st[2]) << 24) + static_cast<std::int64_t>(st[3]);
+    im.user.steps = static_cast<std::int64_t>(joinCounter24(st.data(), 2, "steps"));
+    im.item.steps = static_cast<std::int64_t>(joinCounter24(st.data() + 2, 2, "steps"));
     const auto& sd = requireTensor(state, "seed", 1, 3).data;
-    im.seed = (static_cast<std::uint64_t>(sd[0]) << 48) | (static_cast<std::uint64_t>(sd[1]) << 24) |
-              static_cast<std::uint64_t>(sd[2]);
+    im.seed = joinCounter24(sd.data(), 3, "seed");
     // The state holds caught-up rows (states are taken between epochs).
     for (Impl::Side* s : im.sides())
         std::fill(s->layers[0].rowStep.begin(), s->layers[0].rowStep.end(), s->steps);

@@ -2,10 +2,15 @@
 #include "vaecf/checkpoint.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <set>
+#include <string_view>
+#include <type_traits>
 
 #include "vaecf/error.h"
+#include "vaecf/json_number.h"
 #include "vaecf/model_file.h"
 
 namespace vaecf::core {
@@ -86,14 +91,32 @@ public:
         if (it == j.end()) fail(m_path + ": checkpoint field '" + join(where, key) + "' is missing");
         return *it;
     }
+    // Integers (and lists of them) are whole numbers that fit the type (json_number.h): a JSON
+    // float is never cast unchecked ("epochs": 1e300, 2.5).
     template <class T>
     T get(const nlohmann::json& j, const std::string& key, const std::string& where) const {
         const nlohmann::json& v = at(j, key, where);
-        try {
-            return v.get<T>();
-        } catch (const nlohmann::json::exception&) {
-            bad(join(where, key), "has the wrong type (" + std::string(v.type_name()) + ")");
+        const std::string field = join(where, key);
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+            return integer<T>(v, field);
+        } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+            if (!v.is_array()) bad(field, "has the wrong type (" + std::string(v.type_name()) + ")");
+            std::vector<int> out;
+            out.reserve(v.size());
+            for (std::size_t k = 0; k < v.size(); ++k)
+                out.push_back(integer<int>(v[k], field + "[" + std::to_string(k) + "]"));
+            return out;
+        } else {
+            try {
+                return v.get<T>();
+            } catch (const nlohmann::json::exception&) {
+                bad(field, "has the wrong type (" + std::string(v.type_name()) + ")");
+            }
         }
+    }
+    template <class T>
+    T integer(const nlohmann::json& v, const std::string& field) const {
+        return jsonInteger<T>(v, m_path + ": checkpoint field '" + field + "'");
     }
     double real(const nlohmann::json& j, const std::string& key, const std::string& where) const {
         return real(at(j, key, where), join(where, key));
@@ -116,6 +139,13 @@ public:
         for (const auto& [k, x] : v.items()) m[k] = real(x, join(join(where, key), k));
         return m;
     }
+    // A count: 0 or more.
+    template <class T>
+    T count(const nlohmann::json& j, const std::string& key, const std::string& where) const {
+        const T v = get<T>(j, key, where);
+        if (v < 0) bad(join(where, key), "must be 0 or more, got " + std::to_string(v));
+        return v;
+    }
     [[noreturn]] void bad(const std::string& field, const std::string& what) const {
         fail(m_path + ": checkpoint field '" + field + "' " + what);
     }
@@ -126,6 +156,94 @@ public:
 private:
     std::string m_path;
 };
+
+// The metric names a validation with `m` reports (evaluateRanking), in name order.
+std::set<std::string> metricNames(const MetricOptions& m) {
+    return {"ndcg@" + std::to_string(m.ndcgK),         "recall@" + std::to_string(m.recallKs[0]),
+            "recall@" + std::to_string(m.recallKs[1]), "precision@" + std::to_string(m.precisionK),
+            "hit@" + std::to_string(m.hitK),           "mrr@" + std::to_string(m.mrrK),
+            "coverage@" + std::to_string(m.coverageK)};
+}
+
+std::string listed(const std::set<std::string>& names) {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+    return s;
+}
+
+std::string shown(float v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.9g", static_cast<double>(v));
+    return b;
+}
+
+// The models keep their step counters in the state as exact integers in float, in 24-bit
+// parts: "updates" (Mult-VAE/DAE, the VampPrior family, RecVAE: optimizer updates so far, as
+// (high, low)), "adam_steps" (RecVAE: encoder and decoder steps), "steps" (BiVAE: user and
+// item steps), "<layer>.W.step" (Mult-VAE/DAE: the step each lazily updated input row is at)
+// and "seed" (BiVAE: the sampling seed in three parts). A model turns them back into integers
+// with a plain cast, and the step count sizes tables of per-step constants, so a corrupted
+// counter must not get that far.
+bool isCounter(const std::string& name) {
+    constexpr std::string_view step = ".step";
+    return name == "updates" || name == "adam_steps" || name == "steps" || name == "seed" ||
+           (name.size() > step.size() && name.compare(name.size() - step.size(), step.size(), step) == 0);
+}
+
+// Checks the counters of `state` (see isCounter) against the optimizer updates the history
+// ends at: each part a whole number in [0, 2^24); "updates" equal to them, BiVAE's two "steps"
+// summing to them, every other step count at most them.
+void checkCounters(const std::string& p, const TensorMap& state, std::int64_t updates) {
+    constexpr float kPart = 16777216.0f;  // 2^24
+    for (const auto& [name, t] : state) {
+        if (!isCounter(name)) continue;
+        const std::string what = p + ": the checkpoint's state tensor '" + name + "'";
+        for (float v : t.data)
+            if (!(v >= 0 && v < kPart && v == std::floor(v)))
+                fail(what + " must hold whole numbers from 0 to 16777215 (24-bit parts of a "
+                            "counter), got " + shown(v));
+        if (name == "seed") continue;
+        // "updates" (one count) and BiVAE's "steps" (two) add up to the history's updates.
+        const bool exact = name == "updates" || (name == "steps" && !state.count("updates"));
+        std::int64_t sum = 0;
+        for (std::size_t k = 0; k + 1 < t.data.size(); k += 2) {
+            const auto v = (static_cast<std::int64_t>(t.data[k]) << 24) +
+                           static_cast<std::int64_t>(t.data[k + 1]);  // below 2^48
+            if (v > updates)
+                fail(what + " counts " + std::to_string(v) + " steps, more than the " +
+                     std::to_string(updates) + " optimizer updates of the history");
+            if (exact) sum += v;
+        }
+        if (exact && sum != updates)
+            fail(what + " counts " + std::to_string(sum) + " steps, but the history ends after " +
+                 std::to_string(updates) + " optimizer updates");
+    }
+}
+
+// The header's counts and the model its config describes must fit the state the file holds,
+// so that a small (crafted or corrupted) checkpoint cannot make a resumed trainer allocate
+// gigabytes before the state is checked tensor by tensor (the rules of model files: at least
+// one value per item, two-sided models one per user too, the model's memory estimate at most
+// 1024 times the bytes of the state plus 1 GiB).
+void checkDeclaredShapes(const std::string& p, const Model& model, std::int64_t items,
+                         std::int64_t users, const TensorMap& state) {
+    std::uint64_t held = 0;
+    for (const auto& [name, t] : state) held += t.data.size();
+    const std::string values = " but its state holds " + std::to_string(held) + " values";
+    if (static_cast<std::uint64_t>(items) > held)
+        fail(p + ": the checkpoint declares " + std::to_string(items) + " items" + values +
+             " (expected at least one value per item)");
+    const bool twoSided = model.info().family == ModelFamily::TwoSided;
+    const std::uint64_t maxUsers = twoSided ? held : std::max<std::uint64_t>(1u << 24, 16 * held);
+    if (static_cast<std::uint64_t>(users) > maxUsers)
+        fail(p + ": the checkpoint declares " + std::to_string(users) + " users" + values +
+             (twoSided ? " (expected at least one value per user)"
+                       : " (expected at most 16 users per value, or 2^24)"));
+    const double need = model.memoryEstimate(users, items, 0);
+    if (need > 1024.0 * 4.0 * static_cast<double>(held) + double(1u << 30))
+        fail(p + ": the checkpoint's item count, user count and config describe a model of "
+                 "about " + formatBytes(need) + values + " (expected the state of such a model)");
+}
 
 }  // namespace
 
@@ -203,8 +321,30 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
     c.modelId = F.get<std::string>(h, "model", "");
     c.config = F.at(h, "config", "");
     if (!c.config.is_object()) F.bad("config", "is not an object");
+    // The model the config describes (nothing allocated yet): a known, iterative model.
+    std::unique_ptr<Model> model;
+    try {
+        modelInfo(c.modelId);
+    } catch (const Error& e) {
+        fail(p + ": checkpoint field 'model': " + e.what());
+    }
+    try {
+        model = createModel(c.modelId, c.config);
+    } catch (const Error& e) {
+        fail(p + ": checkpoint field 'config': " + e.what());
+    } catch (const nlohmann::json::exception& e) {
+        fail(p + ": checkpoint field 'config': " + e.what());
+    }
+    if (!model->iterative())
+        fail(p + ": checkpoint field 'model': " + c.modelId +
+             " fits in one step: its runs have no checkpoints");
+    // Counts of a split: items are int32 columns; users as model files allow.
     c.items = F.get<std::int64_t>(h, "items", "");
+    if (c.items < 1 || c.items > std::numeric_limits<std::int32_t>::max())
+        F.bad("items", "must be from 1 to 2147483647, got " + std::to_string(c.items));
     c.users = F.get<std::int64_t>(h, "users", "");
+    if (c.users < 1 || c.users > (std::int64_t{1} << 31))
+        F.bad("users", "must be from 1 to 2147483648, got " + std::to_string(c.users));
     c.datasetName = F.get<std::string>(h, "dataset", "");
     c.splitFingerprint = F.get<std::string>(h, "split_fingerprint", "");
 
@@ -229,9 +369,23 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
     } catch (const Error& e) {
         fail(p + ": " + e.what());
     }
+    const std::set<std::string> metrics = metricNames(opt.metrics);
+    if (!opt.selectBy.empty() && !metrics.count(opt.selectBy))
+        F.bad("options.select_by", "is '" + opt.selectBy +
+                                       "', not one of the metrics the run computes (" +
+                                       listed(metrics) + ")");
 
+    const nlohmann::json& t = F.at(h, "trainer", "");
     const nlohmann::json& hist = F.at(h, "history", "");
     if (!hist.is_array()) F.bad("history", "is not an array");
+    const int run = F.get<int>(t, "epochs_run", "trainer");
+    if (run < 0 || static_cast<std::size_t>(run) != hist.size())
+        F.bad("trainer.epochs_run", "is " + std::to_string(run) + " but the history holds " +
+                                        std::to_string(hist.size()) + " epochs");
+    // Every batch of an epoch holds at least one user or item, and no model makes more than
+    // 256 passes an epoch; every batch is one optimizer update.
+    const std::int64_t maxBatches = 256 * (c.users + c.items);
+    std::int64_t updates = 0;  // after the previous epoch
     for (std::size_t k = 0; k < hist.size(); ++k) {
         const nlohmann::json& e = hist[k];
         const std::string w = "history[" + std::to_string(k) + "]";
@@ -243,8 +397,18 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
         r.train.kl = F.real(e, "kl", w);
         r.train.beta = F.real(e, "beta", w);
         r.train.penalty = F.real(e, "penalty", w);
-        r.batches = F.get<std::int64_t>(e, "batches", w);
+        r.batches = F.count<std::int64_t>(e, "batches", w);
+        if (r.batches > maxBatches)
+            F.bad(w + ".batches", "is " + std::to_string(r.batches) + ", more than an epoch on " +
+                                      std::to_string(c.users) + " users and " +
+                                      std::to_string(c.items) + " items has (" +
+                                      std::to_string(maxBatches) + ")");
         r.updates = F.get<std::int64_t>(e, "updates", w);
+        if (r.updates < updates || r.updates - updates > r.batches)
+            F.bad(w + ".updates", "is " + std::to_string(r.updates) + ", not from " +
+                                      std::to_string(updates) + " (the epoch before) to " +
+                                      std::to_string(updates + r.batches) + " (one per batch)");
+        updates = r.updates;
         r.trainSeconds = F.real(e, "train_seconds", w);
         r.evalSeconds = F.real(e, "eval_seconds", w);
         r.validated = F.get<bool>(e, "validated", w);
@@ -254,31 +418,54 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
             const std::string vw = w + ".validation";
             r.validation.mean = F.realMap(v, "mean", vw);
             r.validation.stdError = F.realMap(v, "std_error", vw);
-            r.validation.usersScored = F.get<std::int64_t>(v, "users_scored", vw);
-            r.validation.usersWithoutHeldOut = F.get<std::int64_t>(v, "users_without_held_out", vw);
+            for (const auto& [map, key] : {std::pair{&r.validation.mean, "mean"},
+                                           std::pair{&r.validation.stdError, "std_error"}}) {
+                std::set<std::string> names;
+                for (const auto& [name, value] : *map) names.insert(name);
+                if (names != metrics)
+                    F.bad(vw + "." + key, "does not hold the metrics of options.metrics (" +
+                                              listed(metrics) + ")");
+            }
+            r.validation.usersScored = F.count<std::int64_t>(v, "users_scored", vw);
+            r.validation.usersWithoutHeldOut = F.count<std::int64_t>(v, "users_without_held_out", vw);
         }
         c.history.push_back(std::move(r));
     }
 
-    const nlohmann::json& t = F.at(h, "trainer", "");
     c.totalEpochs = F.get<int>(t, "total_epochs", "trainer");
-    const int run = F.get<int>(t, "epochs_run", "trainer");
-    if (run != c.epochsRun())
-        F.bad("trainer.epochs_run", "is " + std::to_string(run) + " but the history holds " +
-                                        std::to_string(c.epochsRun()) + " epochs");
     if (c.totalEpochs < run) F.bad("trainer.total_epochs", "is below the epochs run");
     c.bestEpoch = F.get<int>(t, "best_epoch", "trainer");
     if (c.bestEpoch < 0 || c.bestEpoch > run) F.bad("trainer.best_epoch", "is out of range");
     c.bestValue = F.real(t, "best_value", "trainer");
     c.sinceBest = F.get<int>(t, "since_best", "trainer");
+    // Epochs without a better value since the best one (or the start).
+    if (c.sinceBest < 0 || c.sinceBest > run - c.bestEpoch)
+        F.bad("trainer.since_best", "is " + std::to_string(c.sinceBest) + ", not from 0 to " +
+                                        std::to_string(run - c.bestEpoch) +
+                                        " (the epochs after the best one)");
     c.stoppedEarly = F.get<bool>(t, "stopped_early", "trainer");
     c.resumedAfter = F.get<std::vector<int>>(t, "resumed_after", "trainer");
+    for (std::size_t k = 0; k < c.resumedAfter.size(); ++k) {
+        const int after = c.resumedAfter[k];
+        const int from = k > 0 ? c.resumedAfter[k - 1] : 0;
+        if (after < from || after > run)
+            F.bad("trainer.resumed_after[" + std::to_string(k) + "]",
+                  "is " + std::to_string(after) + ", not from " + std::to_string(from) +
+                      " (the entry before) to " + std::to_string(run) + " (the epochs run)");
+    }
     const std::string best = F.get<std::string>(t, "best", "trainer");
+    if (best != "state" && best != "tensors" && best != "none")
+        F.bad("trainer.best", "has an unknown value '" + best + "'");
 
     const std::string sp = kStatePrefix, bp = kBestPrefix;
     while (!f.tensors.empty()) {
         auto node = f.tensors.extract(f.tensors.begin());
         const std::string name = node.key();
+        // The trainer stops on a non-finite state (a divergence) and writes no checkpoint then.
+        for (float v : node.mapped().data)
+            if (!std::isfinite(v))
+                fail(p + ": the checkpoint's tensor '" + name + "' holds a non-finite value (" +
+                     shown(v) + ")");
         if (name.rfind(sp, 0) == 0) {
             node.key() = name.substr(sp.size());
             c.modelState.insert(std::move(node));
@@ -290,6 +477,8 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
         }
     }
     if (c.modelState.empty()) fail(p + ": the checkpoint holds no model state");
+    checkCounters(p, c.modelState, updates);
+    checkDeclaredShapes(p, *model, c.items, c.users, c.modelState);
     if (best == "state") {
         for (const auto& name : F.get<std::vector<std::string>>(t, "best_tensors", "trainer")) {
             const auto it = c.modelState.find(name);
@@ -297,8 +486,6 @@ Checkpoint loadCheckpointFile(const std::filesystem::path& path) {
                 F.bad("trainer.best_tensors", "names '" + name + "', which the state lacks");
             c.bestParameters[name] = it->second;
         }
-    } else if (best != "tensors" && best != "none") {
-        F.bad("trainer.best", "has an unknown value '" + best + "'");
     }
     if ((c.bestEpoch > 0) != !c.bestParameters.empty())
         F.bad("trainer.best", "does not match trainer.best_epoch " + std::to_string(c.bestEpoch));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vaecf/model.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "vaecf/bivae.h"
@@ -86,6 +87,27 @@ std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameter
     copy->initialize(shape, 0);
     copy->setState(parameters ? *parameters : model.parameters());
     return copy;
+}
+
+void splitCounter24(std::uint64_t v, float* parts, int n) {
+    for (int k = n - 1; k >= 0; --k, v >>= 24) parts[k] = static_cast<float>(v & 0xFFFFFF);
+}
+
+std::uint64_t joinCounter24(const float* parts, int n, const std::string& tensor) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < n; ++k) {
+        const float x = parts[k];
+        if (!(x >= 0.0f && x <= 16777215.0f) || x != std::floor(x)) {
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%.9g", static_cast<double>(x));
+            fail("model state tensor '" + tensor +
+                 "' must hold whole numbers from 0 to 16777215 (24-bit parts of a counter), got " +
+                 shown);
+        }
+        if (v >> 40) fail("model state tensor '" + tensor + "' holds a counter beyond 64 bits");
+        v = (v << 24) | static_cast<std::uint64_t>(x);
+    }
+    return v;
 }
 
 const Tensor& requireTensor(const TensorMap& state, const std::string& name, std::int64_t rows,

@@ -647,8 +647,7 @@ TensorMap MultVae::state() const {
     }
     // Exact integers in float: split the update counter into 24-bit halves.
     const auto split24 = [](std::int64_t v, float* out) {
-        out[0] = static_cast<float>(v >> 24);
-        out[1] = static_cast<float>(v & 0xFFFFFF);
+        splitCounter24(static_cast<std::uint64_t>(v), out, 2);
     };
     m["updates"] = Tensor{1, 2, std::vector<float>(2)};
     split24(m_impl->updates, m["updates"].data.data());
@@ -674,17 +673,17 @@ void MultVae::setState(const TensorMap& state) {
         l->mb = requireTensor(state, l->name + ".b.m", 1, l->out).data;
         l->vb = requireTensor(state, l->name + ".b.v", 1, l->out).data;
     }
-    const auto join24 = [](const float* v) {
-        return (static_cast<std::int64_t>(v[0]) << 24) + static_cast<std::int64_t>(v[1]);
+    const auto join24 = [](const float* v, const std::string& tensor) {
+        return static_cast<std::int64_t>(joinCounter24(v, 2, tensor));
     };
     if (full) {
-        m_impl->updates = join24(requireTensor(state, "updates", 1, 2).data.data());
+        m_impl->updates = join24(requireTensor(state, "updates", 1, 2).data.data(), "updates");
         // Lazily updated rows resume at their own step; without the record they are current.
         nn::Dense& first = m_impl->enc.front();
         const std::string key = first.name + ".W.step";
         const float* steps = state.count(key) ? requireTensor(state, key, first.in, 2).data.data() : nullptr;
         for (std::size_t r = 0; r < first.rowStep.size(); ++r)
-            first.rowStep[r] = steps ? join24(steps + 2 * r) : m_impl->updates;
+            first.rowStep[r] = steps ? join24(steps + 2 * r, key) : m_impl->updates;
     } else {
         // Parameters alone (a snapshot or a model file): every row is taken as current.
         for (auto& step : m_impl->enc.front().rowStep) step = m_impl->updates;

@@ -758,14 +758,11 @@ TensorMap RecVae::state() const {
         m[biasName(*l) + ".v"] = nn::toTensor(l->vb, 1, l->out);
     }
     // Exact integers in float: counters split into 24-bit halves.
-    auto split = [](std::int64_t u) {
-        return std::pair{static_cast<float>(u >> 24), static_cast<float>(u & 0xFFFFFF)};
-    };
-    const auto [u0, u1] = split(im.updates);
-    const auto [e0, e1] = split(im.encSteps);
-    const auto [d0, d1] = split(im.decSteps);
-    m["updates"] = Tensor{1, 2, {u0, u1}};
-    m["adam_steps"] = Tensor{1, 4, {e0, e1, d0, d1}};
+    m["updates"] = Tensor{1, 2, std::vector<float>(2)};
+    splitCounter24(static_cast<std::uint64_t>(im.updates), m["updates"].data.data(), 2);
+    m["adam_steps"] = Tensor{1, 4, std::vector<float>(4)};
+    splitCounter24(static_cast<std::uint64_t>(im.encSteps), m["adam_steps"].data.data(), 2);
+    splitCounter24(static_cast<std::uint64_t>(im.decSteps), m["adam_steps"].data.data() + 2, 2);
     return m;
 }
 
@@ -784,13 +781,13 @@ void RecVae::setState(const TensorMap& state) {
         l->mb = requireTensor(state, biasName(*l) + ".m", 1, l->out).data;
         l->vb = requireTensor(state, biasName(*l) + ".v", 1, l->out).data;
     }
-    auto join = [](const float* v) {
-        return (static_cast<std::int64_t>(v[0]) << 24) + static_cast<std::int64_t>(v[1]);
+    auto join = [](const float* v, const char* tensor) {
+        return static_cast<std::int64_t>(joinCounter24(v, 2, tensor));
     };
-    im.updates = join(requireTensor(state, "updates", 1, 2).data.data());
+    im.updates = join(requireTensor(state, "updates", 1, 2).data.data(), "updates");
     const auto& steps = requireTensor(state, "adam_steps", 1, 4).data;
-    im.encSteps = join(steps.data());
-    im.decSteps = join(steps.data() + 2);
+    im.encSteps = join(steps.data(), "adam_steps");
+    im.decSteps = join(steps.data() + 2, "adam_steps");
     // A saved state has every fc1 row current (trainEpoch ends with a catch-up).
     std::fill(im.enc.fc[0].rowStep.begin(), im.enc.fc[0].rowStep.end(), im.encSteps);
 }

@@ -75,7 +75,8 @@ void TrainOptions::check() const {
     if (niceness < 0 || niceness > 19)
         fail("training option 'niceness' must be in [0, 19], got " + std::to_string(niceness));
     if (metrics.ndcgK < 1 || metrics.recallKs.size() != 2 || metrics.recallKs[0] < 1 ||
-        metrics.recallKs[1] < 1)
+        metrics.recallKs[1] < 1 || metrics.precisionK < 1 || metrics.mrrK < 1 ||
+        metrics.hitK < 1 || metrics.coverageK < 1)
         fail("training option 'metrics': cut-offs must be >= 1");
 }
 
@@ -192,6 +193,29 @@ const std::string* firstNonFinite(const TensorMap& state) {
     return nullptr;
 }
 
+// A checkpoint's tensors (`what`: "state", "best parameters") against those of the model that
+// resumes it (`own`: its state() or parameters() right after initialize): the same names and
+// shapes. `src` starts every message ("run.ckpt: ").
+void checkTensors(const std::string& src, const std::string& what, const TensorMap& given,
+                  const TensorMap& own, const Model& model) {
+    const std::string id = model.info().id;
+    const std::string head = src + "the checkpoint's " + what + ": tensor '";
+    for (const auto& [name, t] : given) {
+        const auto it = own.find(name);
+        if (it == own.end())
+            fail(head + name + "' is not one of this " + id + " model's" +
+                 (name.find(".prior.") != std::string::npos
+                      ? " (the run had side features: give the same ones to resume it)"
+                      : ""));
+        if (t.rows != it->second.rows || t.cols != it->second.cols)
+            fail(head + name + "' is " + std::to_string(t.rows) + " x " + std::to_string(t.cols) +
+                 ", this " + id + " model's " + std::to_string(it->second.rows) + " x " +
+                 std::to_string(it->second.cols));
+    }
+    for (const auto& [name, t] : own)
+        if (!given.count(name)) fail(head + name + "' of this " + id + " model is missing");
+}
+
 void checkSplit(const Split& split) {
     if (split.train.rows == 0 || split.train.nnz() == 0)
         fail("trainer: the training part of the split is empty");
@@ -223,14 +247,16 @@ Trainer::Trainer(const Split& split, const Checkpoint& ck, const ResumeOptions& 
     auto& im = *m_impl;
     const std::string src = (ck.source.empty() ? std::string("checkpoint") : ck.source) + ": ";
     checkSplit(split);
+    const bool sameCounts = ck.items == split.numItems() && ck.users == split.train.rows;
+    const std::string counts = "the checkpoint's model has " + std::to_string(ck.items) +
+                               " items and " + std::to_string(ck.users) +
+                               " training users, this split " + std::to_string(split.numItems()) +
+                               " and " + std::to_string(split.train.rows);
     if (ck.splitFingerprint != im.splitFingerprint())
         fail(src + "the checkpoint was written for another split (split_fingerprint " +
              ck.splitFingerprint + ", this split " + im.splitFingerprint() +
-             "): resume with the same data and split options");
-    if (ck.items != split.numItems() || ck.users != split.train.rows)
-        fail(src + "the checkpoint's model has " + std::to_string(ck.items) + " items and " +
-             std::to_string(ck.users) + " training users, this split " +
-             std::to_string(split.numItems()) + " and " + std::to_string(split.train.rows));
+             (sameCounts ? "" : "; " + counts) + "): resume with the same data and split options");
+    if (!sameCounts) fail(src + counts);
     if (model) {
         if (model->info().id != ck.modelId)
             fail(src + "the checkpoint's model is " + ck.modelId + ", not " + model->info().id);
@@ -287,11 +313,19 @@ Trainer::Trainer(const Split& split, const Checkpoint& ck, const ResumeOptions& 
     try {
         im.arena->execute([&] {
             im.model->initialize(split.train, im.options.seed);
+            // The state and the best parameters must be those of this model, tensor for
+            // tensor, before the model takes any of them.
+            checkTensors(src, "state", ck.modelState, im.model->state(), *im.model);
+            if (!ck.bestParameters.empty())
+                checkTensors(src, "best parameters", ck.bestParameters, im.model->parameters(),
+                             *im.model);
             im.model->setState(ck.modelState);
             im.boundary = im.model->state();
         });
     } catch (const Error& e) {
-        fail(src + e.what());
+        const std::string w = e.what();
+        if (w.rfind(src, 0) == 0) throw;
+        fail(src + w);
     }
 }
 

@@ -1204,8 +1204,8 @@ TensorMap VampVae::state() const {
     m["pseudo.m"] = nn::toTensor(p.m, p.C, p.I);
     m["pseudo.v"] = nn::toTensor(p.v, p.C, p.I);
     // Exact integers in float: the update counter in 24-bit halves.
-    const std::int64_t u = m_impl->updates;
-    m["updates"] = Tensor{1, 2, {static_cast<float>(u >> 24), static_cast<float>(u & 0xFFFFFF)}};
+    m["updates"] = Tensor{1, 2, std::vector<float>(2)};
+    splitCounter24(static_cast<std::uint64_t>(m_impl->updates), m["updates"].data.data(), 2);
     return m;
 }
 
@@ -1241,7 +1241,7 @@ void VampVae::setState(const TensorMap& state) {
         p.m = state.at("pseudo.m").data;
         p.v = state.at("pseudo.v").data;
         const auto& u = state.at("updates").data;
-        m_impl->updates = (static_cast<std::int64_t>(u[0]) << 24) + static_cast<std::int64_t>(u[1]);
+        m_impl->updates = static_cast<std::int64_t>(joinCounter24(u.data(), 2, "updates"));
     }
 }
 

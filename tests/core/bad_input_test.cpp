@@ -23,6 +23,7 @@
 #include "vaecf/system.h"
 
 using namespace vaecf::core;
+using vaecf::test::errorOf;
 using vaecf::test::TempDir;
 using vaecf::test::Triple;
 using vaecf::test::triples;
@@ -30,26 +31,6 @@ using vaecf::test::writeFile;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The message of the Error `f` throws ("(no error)" when it returns).
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
-#define EXPECT_MESSAGE(expr, expected)                                                        \
-    do {                                                                                     \
-        const std::string actual_ = errorOf([&] { (void)(expr); });                          \
-        const std::string expected_ = (expected);                                            \
-        QVERIFY2(actual_ == expected_,                                                       \
-                 qPrintable(QStringLiteral("\n   got:      %1\n   expected: %2")              \
-                                .arg(QString::fromStdString(actual_),                        \
-                                     QString::fromStdString(expected_))));                   \
-    } while (0)
 
 ReadOptions withFormat(const char* format, bool skip = false) {
     ReadOptions o;

@@ -25,7 +25,9 @@ private Q_SLOTS:
         // Rows: 7, 3, 9; columns: 30, 10, 50, 20 (first appearance).
         QCOMPARE(d.fileOrder.users, (std::vector<std::int64_t>{0, 1, 0, 2, 1, 0, 1, 0}));
         QCOMPARE(d.fileOrder.items, (std::vector<std::int32_t>{0, 1, 1, 2, 3, 3, 0, 0}));
-        QVERIFY(readDataset(f, {.format = "delimited"}).fileOrder.users.empty());
+        ReadOptions delimited;
+        delimited.format = "delimited";
+        QVERIFY(readDataset(f, delimited).fileOrder.users.empty());
 
         PreprocessOptions po;
         po.minUserInteractions = 2;

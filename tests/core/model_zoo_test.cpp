@@ -165,7 +165,8 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, fresh->score(s.test.foldIn, 0, 1, out.data()));
         QVERIFY_THROWS_EXCEPTION(Error, fresh->trainEpoch(s.train, 1, {}, {}));
         auto m = trained(id.toStdString(), 1, 2);
-        CsrMatrix wider = CsrMatrix::fromTriplets(1, s.numItems() + 3, {0}, {s.numItems() + 1}, {});
+        CsrMatrix wider = CsrMatrix::fromTriplets(1, s.numItems() + 3, {0},
+                                                   {static_cast<std::int32_t>(s.numItems() + 1)}, {});
         std::vector<float> wide(static_cast<std::size_t>(s.numItems() + 3));
         QVERIFY_THROWS_EXCEPTION(Error, m->score(wider, 0, 1, wide.data()));
         QVERIFY_THROWS_EXCEPTION(Error, m->trainEpoch(wider, 2, {}, {}));

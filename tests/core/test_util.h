@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <QtTest/QtTest>
+
+#include "vaecf/error.h"
 
 namespace vaecf::test {
 
@@ -44,7 +47,28 @@ private:
     std::filesystem::path m_path;
 };
 
+// The message of the vaecf::core::Error `f` throws: "no error" when it returns, "not an Error:
+// ..." for any other exception (bad input must end in an Error, nothing else).
+inline std::string errorOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const vaecf::core::Error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("not an Error: ") + e.what();
+    }
+    return "no error";
+}
+
 }  // namespace vaecf::test
+
+// QCOMPARE of two messages (std::string) that prints both when they differ.
+#define COMPARE_MSG(actual, expected) \
+    QCOMPARE(QString::fromStdString(actual), QString::fromStdString(expected))
+
+// The exact message of the Error `expr` throws.
+#define EXPECT_MESSAGE(expr, expected) \
+    COMPARE_MSG(::vaecf::test::errorOf([&] { (void)(expr); }), expected)
 
 // QVERIFY_THROWS_EXCEPTION with a check of the message text.
 #define VAECF_EXPECT_ERROR(expr, needle)                                                     \

@@ -1,25 +1,80 @@
 // SPDX-License-Identifier: MIT
 // Writes one tiny model file per model of the catalogue (random initial weights, 5 items,
-// every size hyperparameter at 2 or 3) into the folder given as the only argument: the seeds
-// of the model and project fuzz corpora (make_seeds.py prepends the control byte).
+// every size hyperparameter at 2 or 3) into the folder given as the first argument: the seeds
+// of the model and project fuzz corpora (make_seeds.py prepends the control byte). With a
+// second folder, also training checkpoints of every iterative model on the split of
+// checkpoint_split.h (the seeds of fuzz_checkpoint), three per model:
+//   <id>-best-none     1 of 3 epochs, no validation: no best parameters;
+//   <id>-best-state    1 of 3 epochs with validation: the best epoch is the last, its
+//                      parameters are the state's own ("best": "state");
+//   <id>-best-tensors  2 of 4 epochs, patience 1, stopped early, then resumed once (so
+//                      resumed_after is [2]): the best epoch is the first, its parameters are
+//                      stored apart ("best": "tensors").
 // Build: the fuzz_make_model_seeds target of a normal (non-fuzz) build.
 #include <cstdio>
 #include <filesystem>
 #include <map>
 
+#include "checkpoint_split.h"
+#include "vaecf/checkpoint.h"
 #include "vaecf/error.h"
 #include "vaecf/model.h"
 #include "vaecf/model_file.h"
+#include "vaecf/trainer.h"
 
 using namespace vaecf::core;
 
+namespace {
+
+void writeCheckpoints(const std::filesystem::path& out, const std::string& id, Config config) {
+    if (!createModel(id, config)->iterative()) return;
+    for (const ParamSpec& s : modelInfo(id).params)
+        if (s.name == "batch_size") config["batch_size"] = 2;  // two batches an epoch
+    const Split& split = vaecf::fuzz::checkpointSplit();
+    TrainOptions o;
+    o.seed = 7;
+    o.threads = 1;
+    {
+        o.epochs = 3;
+        o.validate = false;
+        Trainer t(split, createModel(id, config), o);
+        t.runEpoch();
+        t.saveCheckpoint(out / (id + "-best-none"));
+    }
+    {
+        o.validate = true;
+        Trainer t(split, createModel(id, config), o);
+        t.runEpoch();
+        t.saveCheckpoint(out / (id + "-best-state"));
+    }
+    {
+        o.epochs = 4;
+        o.patience = 1;
+        Trainer t(split, createModel(id, config), o);
+        t.run();
+        const auto path = out / (id + "-best-tensors");
+        t.saveCheckpoint(path);
+        ResumeOptions ro;
+        ro.threads = 1;
+        Trainer again(split, loadCheckpointFile(path), ro);
+        again.saveCheckpoint(path);
+        const Checkpoint ck = loadCheckpointFile(path);
+        if (ck.bestEpoch != 1 || ck.epochsRun() != 2 || !ck.stoppedEarly)
+            fail(path.string() + ": expected best epoch 1 of 2, stopped early");
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: %s <output folder>\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        std::fprintf(stderr, "usage: %s <model folder> [<checkpoint folder>]\n", argv[0]);
         return 2;
     }
     const std::filesystem::path out = argv[1];
     std::filesystem::create_directories(out);
+    const std::filesystem::path checkpoints = argc == 3 ? argv[2] : "";
+    if (!checkpoints.empty()) std::filesystem::create_directories(checkpoints);
     // Small sizes for every hyperparameter that sets a layer width.
     const std::map<std::string, nlohmann::json> small = {
         {"hidden_dims", nlohmann::json::array({3})}, {"encoder_dims", nlohmann::json::array({3})},
@@ -45,6 +100,7 @@ int main(int argc, char** argv) {
             meta.splitFingerprint = "0123456789abcdef";
             meta.training = {{"seed", 7}, {"best_epoch", 1}};
             saveModelFile(out / (info.id + ".vaecf"), *model, meta);
+            if (!checkpoints.empty()) writeCheckpoints(checkpoints, info.id, config);
         }
     } catch (const Error& e) {
         std::fprintf(stderr, "%s\n", e.what());

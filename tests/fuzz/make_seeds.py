@@ -3,10 +3,11 @@
 """Writes the hand-made seed inputs of every fuzz target into tests/fuzz/seeds/<target>/.
 
 All content is synthetic (made up here); nothing comes from a real dataset. The model and
-project seeds start from the tiny model files that the fuzz_make_model_seeds program writes:
+project seeds start from the tiny model files that the fuzz_make_model_seeds program writes,
+the checkpoint seeds from the training checkpoints it writes into a second folder:
 
-    build/tests/fuzz/fuzz_make_model_seeds /tmp/vaecf-model-seeds
-    tests/fuzz/make_seeds.py /tmp/vaecf-model-seeds
+    build/tests/fuzz/fuzz_make_model_seeds /tmp/vaecf-model-seeds /tmp/vaecf-checkpoint-seeds
+    tests/fuzz/make_seeds.py /tmp/vaecf-model-seeds /tmp/vaecf-checkpoint-seeds
 
 The fuzzers grow the corpus from these seeds; the minimised result is kept in corpus/
 (see README.md).
@@ -250,6 +251,31 @@ def model_seeds(model_dir):
             models["mult-dae"], models["itemknn"]))
 
 
+# ------------------------------------------------------------------------------------------
+# Training checkpoints (fuzz_checkpoint), from make_model_seeds' checkpoints. Each twice:
+# control byte 0 and the file (the harness writes the CRC), and control byte 8 and the file
+# taken apart (JSON header, separator, tensor section: the harness puts the container around
+# them). The control bits for one more epoch (2) and a stop after the first batch (4) on a few.
+
+def checkpoint_parts(data):
+    hlen = int.from_bytes(data[16:24], "little")
+    return data[24:24 + hlen] + SEP + data[24 + hlen:-4]
+
+
+def checkpoint_seeds(checkpoint_dir):
+    names = sorted(os.listdir(checkpoint_dir))
+    for f in names:
+        with open(os.path.join(checkpoint_dir, f), "rb") as fh:
+            data = fh.read()
+        put("checkpoint", f, b"\x00" + data)
+        put("checkpoint", f + "-parts", b"\x08" + checkpoint_parts(data))
+        if f.startswith("mult-vae-") or f.startswith("bivae-"):
+            put("checkpoint", f + "-parts-one-more-epoch-stopped", b"\x0e" + checkpoint_parts(data))
+    if "mult-dae-best-state" in names:
+        with open(os.path.join(checkpoint_dir, "mult-dae-best-state"), "rb") as fh:
+            put("checkpoint", "mult-dae-best-state-own-crc", b"\x01" + fh.read())
+
+
 def main():
     dataset_seeds()
     archive_seeds()
@@ -259,6 +285,10 @@ def main():
         model_seeds(sys.argv[1])
     else:
         print("no model folder given: skipping the model and project seeds", file=sys.stderr)
+    if len(sys.argv) > 2:
+        checkpoint_seeds(sys.argv[2])
+    else:
+        print("no checkpoint folder given: skipping the checkpoint seeds", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,9 @@
 using namespace vaecf;
 using namespace vaecf::ui;
 
-namespace {
+using vaecf::test::errorOf;
 
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const core::Error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("not an Error: ") + e.what();
-    }
-    return "no error";
-}
+namespace {
 
 // A valid project.json with one model-less run, `edit` applied.
 std::string projectJson(const std::function<void(nlohmann::json&)>& edit) {

@@ -59,8 +59,17 @@ void saveCheckpointFile(const std::filesystem::path& path, const Checkpoint& che
 void saveCheckpointFile(const std::filesystem::path& path, const Checkpoint& checkpoint,
                         const TensorMap& modelState, const TensorMap& bestParameters);
 // Reads and checks a checkpoint (CRC, structure, every field); errors name the file and the
-// field, e.g. "run.ckpt: the checkpoint is corrupted or truncated (checksum mismatch)" or
-// "run.ckpt: this is a model file, not a training checkpoint".
+// field, e.g. "run.ckpt: the checkpoint is corrupted or truncated (checksum mismatch)",
+// "run.ckpt: this is a model file, not a training checkpoint" or "run.ckpt: checkpoint field
+// 'options.epochs' must be a whole number from -2147483648 to 2147483647, got 1e+300".
+// Besides the types: integers are whole numbers that fit (never a float cast unchecked); the
+// model is a known iterative one and its config valid; items and users are counts of a split;
+// the history runs 1, 2, 3 ... with at most one optimizer update per batch and validation
+// metrics as the options name them; best epoch, patience counter and resume points lie within
+// the epochs run; the tensors are finite, the state's step counters whole and consistent with
+// the history, and the state large enough for the model that the counts and config describe
+// (so that resuming cannot allocate far more than the file holds). Whether the tensors fit the
+// model name for name and shape for shape is checked when a Trainer resumes it (trainer.h).
 Checkpoint loadCheckpointFile(const std::filesystem::path& path);
 
 }  // namespace vaecf::core

@@ -177,4 +177,12 @@ std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameter
 const Tensor& requireTensor(const TensorMap& state, const std::string& name, std::int64_t rows,
                             std::int64_t cols);
 
+// Counters (optimizer steps, seeds) are stored in float tensors as 24-bit parts, most
+// significant first, so that they stay exact. splitCounter24 writes `n` parts of `v`;
+// joinCounter24 reads them back and throws Error naming the tensor when a part is not a
+// whole number from 0 to 16777215 (a corrupted or crafted file), or the value does not fit
+// in 64 bits (two parts always fit in 48).
+void splitCounter24(std::uint64_t v, float* parts, int n);
+std::uint64_t joinCounter24(const float* parts, int n, const std::string& tensor);
+
 }  // namespace vaecf::core

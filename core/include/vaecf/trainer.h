@@ -82,8 +82,10 @@ public:
     Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOptions& options);
     // Continues the run of `checkpoint` on `split`, which must be the split it was written for
     // (same fingerprint). `model` (optional) is a fresh model of the checkpoint's id and config
-    // with anything it needs besides (BiVAE side features); by default one is created.
-    // Throws Error naming the checkpoint file and the field that does not match.
+    // with anything it needs besides (BiVAE side features); by default one is created. The
+    // checkpoint's state and best parameters must be this model's tensor for tensor (names and
+    // shapes), checked before the model takes any of them.
+    // Throws Error naming the checkpoint file and the field or tensor that does not match.
     Trainer(const Split& split, const Checkpoint& checkpoint, const ResumeOptions& resume = {},
             std::unique_ptr<Model> model = nullptr);
     ~Trainer();
