@@ -73,4 +73,10 @@ inline core::Split clusterSplit(int users = 400, int items = 60, int clusters = 
     return s;
 }
 
+// clusterSplit() with its defaults, built once per test program.
+inline const core::Split& sharedClusterSplit() {
+    static const core::Split s = clusterSplit();
+    return s;
+}
+
 }  // namespace vaecf::test

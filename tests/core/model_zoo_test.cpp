@@ -13,14 +13,10 @@
 #include "vaecf/trainer.h"
 
 using namespace vaecf::core;
-using vaecf::test::clusterSplit;
 
 namespace {
 
-const Split& split() {
-    static const Split s = clusterSplit();
-    return s;
-}
+const Split& split() { return vaecf::test::sharedClusterSplit(); }
 
 std::vector<float> scoresOf(const Model& m, const CsrMatrix& rows) {
     std::vector<float> out(static_cast<std::size_t>(rows.rows * m.numItems()));

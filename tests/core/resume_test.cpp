@@ -20,10 +20,7 @@ using vaecf::test::clusterSplit;
 
 namespace {
 
-const Split& split() {
-    static const Split s = clusterSplit();
-    return s;
-}
+const Split& split() { return vaecf::test::sharedClusterSplit(); }
 
 // Small settings with several batches per epoch and a β that moves from epoch to epoch.
 Config smallConfig(const std::string& id) {
