@@ -308,11 +308,20 @@ void attachSideFeatures(Model& model, const TrainArgs& a, const Split& split) {
     bivae->setSideFeatures(users, items);
 }
 
-// "memory:      about 1.2 GB to train (estimate)", when the model estimates it.
-void printMemoryEstimate(const Model& model, const Split& split) {
-    const double bytes = model.memoryEstimate(split.train.rows, split.numItems(), split.train.nnz());
-    if (bytes > 0)
-        std::printf("memory:      about %s to train (estimate)\n", formatBytes(bytes).c_str());
+// "memory:      about 1.2 GB to train (estimate: the model 700 MB, the trainer's copies of its
+// state 500 MB)", when the model estimates it.
+void printMemoryEstimate(const Trainer& t) {
+    const double total = t.memoryEstimate();
+    if (total <= 0) return;
+    const Split& s = t.split();
+    const double model = t.model().memoryEstimate(s.train.rows, s.numItems(), s.train.nnz());
+    if (total > model)
+        std::printf("memory:      about %s to train (estimate: the model %s, the trainer's copies "
+                    "of its state %s)\n",
+                    formatBytes(total).c_str(), formatBytes(model).c_str(),
+                    formatBytes(total - model).c_str());
+    else
+        std::printf("memory:      about %s to train (estimate)\n", formatBytes(total).c_str());
 }
 
 // Training with checkpoints (--checkpoint, every --checkpoint-every epochs, at the end and on
@@ -347,7 +356,6 @@ int runTrain(TrainArgs& a) {
                 static_cast<unsigned long long>(o.seed),
                 a.data.threads > 0 ? a.data.threads : hardwareThreads(),
                 kernelIsaName().c_str());
-    printMemoryEstimate(*model, d.split);
     // Checkpoints go to --checkpoint, else back to the file being resumed.
     std::string ckPath = !a.checkpoint.empty() ? a.checkpoint : a.resume;
     if (!ckPath.empty() && !model->iterative()) {
@@ -372,6 +380,7 @@ int runTrain(TrainArgs& a) {
         trainer = std::make_unique<Trainer>(d.split, std::move(model), o);
     }
     Trainer& t = *trainer;
+    printMemoryEstimate(t);
     if (!ckPath.empty())
         std::printf("checkpoint:  %s (every %d epoch%s and at the end)\n", ckPath.c_str(),
                     a.checkpointEvery, a.checkpointEvery == 1 ? "" : "s");
@@ -662,7 +671,7 @@ int runBench(TrainArgs& a, int epochs) {
                 humanCount(d.split.numItems()).c_str(), humanCount(d.split.train.nnz()).c_str(),
                 a.data.threads > 0 ? a.data.threads : hardwareThreads(),
                 kernelIsaName().c_str());
-    printMemoryEstimate(t.model(), d.split);
+    printMemoryEstimate(t);
     std::vector<double> secs;
     // With --batches N each epoch stops after N batches and its time is scaled to the whole
     // epoch (the models' batches are alike in cost, so this estimates slow models' epochs).

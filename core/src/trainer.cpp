@@ -121,6 +121,9 @@ struct Trainer::Impl {
     std::optional<MetricReport> test;
     // The model's state at the last epoch boundary (iterative models).
     TensorMap boundary;
+    // memoryEstimate(): the model's estimate and the trainer's copies (set at construction).
+    double modelBytes = 0, copyBytes = 0;
+    void estimateMemory(const Split& split);
     bool iterative = true;
     std::string divergence;
     std::vector<int> resumedAfter;
@@ -216,12 +219,30 @@ void checkTensors(const std::string& src, const std::string& what, const TensorM
         if (!given.count(name)) fail(head + name + "' of this " + id + " model is missing");
 }
 
+double tensorBytes(const TensorMap& m) {
+    double n = 0;
+    for (const auto& [name, t] : m) n += static_cast<double>(t.data.size());
+    return 4.0 * n;
+}
+
 void checkSplit(const Split& split) {
     if (split.train.rows == 0 || split.train.nnz() == 0)
         fail("trainer: the training part of the split is empty");
 }
 
 }  // namespace
+
+// The trainer's copies next to the model (see Trainer::memoryEstimate), from the boundary
+// state just taken; refuses a run that would not fit before training starts rather than at
+// the end of its first epoch.
+void Trainer::Impl::estimateMemory(const Split& split) {
+    modelBytes = model->memoryEstimate(split.train.rows, split.numItems(), split.train.nnz());
+    if (!iterative || modelBytes <= 0) return;
+    copyBytes = 2.0 * tensorBytes(boundary) + tensorBytes(model->parameters());
+    checkMemory(model->info().id, modelBytes + copyBytes,
+                "the trainer also keeps two copies of the model state and one of the best "
+                "weights (" + formatBytes(copyBytes) + ")");
+}
 
 Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOptions& options)
     : m_impl(std::make_unique<Impl>(split, std::move(model), options)) {
@@ -238,6 +259,7 @@ Trainer::Trainer(const Split& split, std::unique_ptr<Model> model, const TrainOp
     im.arena->execute([&] {
         im.model->initialize(split.train, options.seed);
         if (im.iterative) im.boundary = im.model->state();
+        im.estimateMemory(split);
     });
 }
 
@@ -321,6 +343,7 @@ Trainer::Trainer(const Split& split, const Checkpoint& ck, const ResumeOptions& 
                              *im.model);
             im.model->setState(ck.modelState);
             im.boundary = im.model->state();
+            im.estimateMemory(split);
         });
     } catch (const Error& e) {
         const std::string w = e.what();
@@ -460,6 +483,8 @@ bool Trainer::diverged() const { return !m_impl->divergence.empty(); }
 const std::string& Trainer::divergence() const { return m_impl->divergence; }
 int Trainer::epochsRun() const { return static_cast<int>(m_impl->history.size()); }
 int Trainer::totalEpochs() const { return m_impl->totalEpochs; }
+double Trainer::memoryEstimate() const { return m_impl->modelBytes + m_impl->copyBytes; }
+
 const Model& Trainer::model() const { return *m_impl->model; }
 Model& Trainer::model() { return *m_impl->model; }
 const Split& Trainer::split() const { return m_impl->split; }

@@ -6,6 +6,8 @@
 // estimate, and errors (not crashes) for misuse.
 #include <cmath>
 
+#include <tbb/task_arena.h>
+
 #include "fixtures.h"
 #include "test_util.h"
 #include "vaecf/error.h"
@@ -47,6 +49,34 @@ std::string fewIds() {
 class ModelZooTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // The run's memory estimate counts the trainer's copies next to the model: two of the
+    // state at an epoch boundary and one of the best parameters.
+    void trainerMemoryEstimateCountsItsCopies() {
+        const Split& s = split();
+        const std::int64_t I = s.numItems(), H = 8, K = 4;
+        Config config = Config::object();
+        config["hidden_dims"] = {H};
+        config["latent_dim"] = K;
+        TrainOptions o;
+        o.epochs = 1;
+        o.threads = 1;
+        Trainer t(s, createModel("mult-dae", config), o);
+        const double model = t.model().memoryEstimate(s.train.rows, I, s.train.nnz());
+        QVERIFY(model > 0);
+        // Mult-DAE [I, H, K, H, I]: weights and biases of four layers, by hand.
+        const double params = double((I + 1) * H + (H + 1) * K + (K + 1) * H + (H + 1) * I);
+        // The state: parameters and two Adam moments each, the update counter (2 floats) and
+        // the first layer's per-row steps (2 floats a row).
+        const double state = 3 * params + 2 + 2 * double(I);
+        QCOMPARE(t.memoryEstimate(), model + 4 * (2 * state + params));
+        // Closed-form models keep no copies (EASE's estimate counts the solver blocks of the
+        // trainer's one-thread arena).
+        Trainer e(s, createModel("ease", Config::object()), o);
+        double ease = 0;
+        tbb::task_arena(1).execute([&] { ease = e.model().memoryEstimate(s.train.rows, I, s.train.nnz()); });
+        QCOMPARE(e.memoryEstimate(), ease);
+    }
+
     void catalogIsComplete() {
         // The product promises these models (README, issue 4); each is in the catalog, has a
         // citation and a summary, and every hyperparameter is described for forms and --help.

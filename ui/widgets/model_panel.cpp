@@ -384,13 +384,15 @@ void ModelPanel::updateMemoryEstimate() {
             const double have = core::physicalMemoryBytes();
             tooMuch = have > 0 && bytes > 0.9 * have;
             if (bytes > 0)
-                text = tooMuch ? tr("Training needs about %1 of memory, more than this machine's %2: "
-                                    "lower the sizes above.")
-                                     .arg(QString::fromStdString(core::formatBytes(bytes)),
-                                          QString::fromStdString(core::formatBytes(have)))
-                               : tr("Training needs about %1 of memory (this machine has %2).")
-                                     .arg(QString::fromStdString(core::formatBytes(bytes)),
-                                          QString::fromStdString(core::formatBytes(have)));
+                text = (tooMuch ? tr("The model needs about %1 of memory to train, more than this "
+                                     "machine's %2: lower the sizes above.")
+                        : model->iterative()
+                            ? tr("The model needs about %1 of memory to train (this machine has "
+                                 "%2); the trainer's copies of its state (the last epoch's and the "
+                                 "best weights) come on top.")
+                            : tr("The model needs about %1 of memory to fit (this machine has %2)."))
+                           .arg(QString::fromStdString(core::formatBytes(bytes)),
+                                QString::fromStdString(core::formatBytes(have)));
         }
     } catch (const core::Error&) {
         // An invalid setting is reported at its field.

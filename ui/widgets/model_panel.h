@@ -55,7 +55,7 @@ private:
     void validateField(Field& f);
     nlohmann::json fieldValue(const Field& f, QString* error) const;
     void setFieldValue(Field& f, const nlohmann::json& value);
-    // "Training needs about 1.2 GB of memory" for the model, its settings and the data.
+    // "The model needs about 1.2 GB of memory to train ..." for the model, its settings and the data.
     void updateMemoryEstimate();
 
     Project* m_project;

@@ -113,6 +113,13 @@ public:
     int epochsRun() const;
     int totalEpochs() const;
 
+    // Memory the run takes (estimate, bytes): the model's own Model::memoryEstimate plus the
+    // trainer's copies of the model state at the last epoch boundary (two while an epoch ends:
+    // the new one is checked before the old one goes) and of the best parameters. The
+    // constructors refuse a run whose total exceeds 90 % of the machine's memory. 0 when the
+    // model gives no estimate.
+    double memoryEstimate() const;
+
     const Model& model() const;
     Model& model();
     const Split& split() const;
