@@ -13,6 +13,18 @@
 
 namespace vaecf::cli {
 
+namespace {
+
+// "about 1.1 GB of memory (this machine has 16.0 GB)", or "(the memory limit is 2.0 GB)" when
+// --memory-limit is given.
+std::string describeNeed(const core::MemoryEstimate& e, std::uint64_t limit) {
+    if (limit == 0) return e.describe();
+    return "about " + core::formatBytes(e.bytes) + " of memory (the memory limit is " +
+           core::formatBytes(static_cast<double>(limit)) + ")";
+}
+
+}  // namespace
+
 using namespace vaecf::core;
 
 bool isLiangFolder(const std::filesystem::path& p) {
@@ -47,7 +59,7 @@ Dataset readForCli(const DataArgs& a, LoadedData* into, bool keepFileOrder) {
     ro.onEstimate = [&](const MemoryEstimate& e) {
         if (!a.quiet)
             std::fprintf(stderr, "vaecf: reading %s needs %s\n", shownName.c_str(),
-                         e.describe().c_str());
+                         describeNeed(e, a.memoryLimit).c_str());
     };
     ProgressLine progress(!a.quiet);
     ro.progress = [&](std::uint64_t done, std::uint64_t total) {
@@ -73,7 +85,7 @@ LoadedData loadData(const DataArgs& a) {
         if (!a.quiet)
             std::fprintf(stderr, "vaecf: reading %s needs %s\n",
                          std::filesystem::path(a.path).filename().string().c_str(),
-                         e.describe().c_str());
+                         describeNeed(e, a.memoryLimit).c_str());
         if (a.memoryLimit > 0 && e.bytes > static_cast<double>(a.memoryLimit))
             fail(a.path + ": needs about " + formatBytes(e.bytes) +
                  " of memory to read (estimated from its size); the memory limit is " +

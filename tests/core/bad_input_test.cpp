@@ -798,7 +798,11 @@ private Q_SLOTS:
                  QString::fromStdString("vaecf: error: " + p.string() + ": needs about " + need +
                                         " of memory to read (estimated from its size); the memory "
                                         "limit is 100 bytes"));
-        QCOMPARE(runCli({"prepare", path, "--heldout", "2", "--memory-limit", "1MiB"}).code, 0);
+        const Run fits = runCli({"prepare", path, "--heldout", "2", "--memory-limit", "1MiB"});
+        QCOMPARE(fits.code, 0);
+        QCOMPARE(fits.err.split('\n').value(0),
+                 QString::fromStdString("vaecf: reading u.data needs about " + need +
+                                        " of memory (the memory limit is 1 MB)"));
         const Run bad = runCli({"prepare", path, "--memory-limit", "lots"});
         QCOMPARE(bad.code, 2);  // a usage error
         QVERIFY2(bad.err.startsWith("--memory-limit: lots unit not recognized."), qPrintable(bad.err));
