@@ -7,6 +7,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QtCharts/QChartView>
+#include <QtCharts/QValueAxis>
+
 #include "charts/curve_plot.h"
 
 using vaecf::ui::CurvePlot;
@@ -26,6 +29,7 @@ private Q_SLOTS:
     void markerAtGivenX();
     void readoutShowsNearestValues();
     void zoomAndReset();
+    void yTicksIncludeZeroExactly();
 };
 
 void CurvePlotTest::emaMatchesHandComputedValues() {
@@ -261,6 +265,25 @@ void CurvePlotTest::zoomAndReset() {
     QTest::keyClick(view, Qt::Key_Right);
     QVERIFY(plot.isZoomed());
     QTest::mouseDClick(view->focusProxy() ? view->focusProxy() : view, Qt::LeftButton);
+}
+
+// A β schedule from 0 to 0.2: the axis gets round ticks, one of them exactly 0 (fixed ticks,
+// min + k * step, labelled 0 as "2.77556e-17").
+void CurvePlotTest::yTicksIncludeZeroExactly() {
+    CurvePlot plot;
+    plot.resize(400, 300);
+    plot.appendPoints(QStringLiteral("beta"), {{0, 0}, {10, 0.1}, {16, 0.2}, {20, 0.2}});
+    plot.flush();
+    auto* view = plot.findChild<QChartView*>(QStringLiteral("chartView"));
+    QVERIFY(view);
+    const auto axes = view->chart()->axes(Qt::Vertical);
+    QVERIFY(!axes.isEmpty());
+    auto* y = qobject_cast<QValueAxis*>(axes.first());
+    QVERIFY(y);
+    QVERIFY(y->min() < 0 && y->max() > 0.2);
+    QCOMPARE(y->tickType(), QValueAxis::TicksDynamic);
+    QCOMPARE(y->tickAnchor(), 0.0);
+    QCOMPARE(y->tickInterval(), 0.1);
 }
 
 QTEST_MAIN(CurvePlotTest)

@@ -352,7 +352,16 @@ struct CurvePlot::Impl {
             }
             auto* v = static_cast<QValueAxis*>(yAxis);
             v->setRange(y0, y1);
+            v->setTickType(QValueAxis::TicksFixed);
             v->applyNiceNumbers();
+            // The same ticks, anchored at 0: fixed ticks are min + k * step, which puts
+            // "2.77556e-17" where 0 belongs when min is not a multiple of the step's binary value.
+            const double step = (v->max() - v->min()) / std::max(1, v->tickCount() - 1);
+            if (step > 0 && std::isfinite(step)) {
+                v->setTickType(QValueAxis::TicksDynamic);
+                v->setTickAnchor(0);
+                v->setTickInterval(step);
+            }
         }
     }
 
