@@ -284,6 +284,18 @@ void CurvePlotTest::yTicksIncludeZeroExactly() {
     QCOMPARE(y->tickType(), QValueAxis::TicksDynamic);
     QCOMPARE(y->tickAnchor(), 0.0);
     QCOMPARE(y->tickInterval(), 0.1);
+    // A diverging curve (1e30) afterwards: fixed ticks again before the range jumps, then
+    // round ones anchored at 0 (the old interval of 0.1 would lay out 1e31 ticks).
+    plot.appendPoint(QStringLiteral("beta"), QPointF(21, 1e30));
+    plot.flush();
+    QVERIFY(y->max() >= 1e30);
+    QCOMPARE(y->tickAnchor(), 0.0);
+    QVERIFY(y->tickInterval() > 1e28);
+    // Zooming by rectangle and panning use fixed ticks.
+    plot.zoomToRect(0, 10, -1, 1);
+    QCOMPARE(y->tickType(), QValueAxis::TicksFixed);
+    plot.resetZoom();
+    QCOMPARE(y->tickType(), QValueAxis::TicksDynamic);
 }
 
 QTEST_MAIN(CurvePlotTest)

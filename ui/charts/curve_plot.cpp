@@ -257,7 +257,14 @@ struct CurvePlot::Impl {
         if (auto* l = qobject_cast<QLogValueAxis*>(yAxis)) return {l->min(), l->max()};
         return {0, 1};
     }
+    // Autoscaled y ticks are anchored at 0 (TicksDynamic, see fitAxes); anything else
+    // that moves the y range goes back to fixed ticks first, since dynamic ticks keep their
+    // interval and a range a million times wider would lay out a million ticks.
+    void fixYTicks() {
+        if (auto* v = qobject_cast<QValueAxis*>(yAxis)) v->setTickType(QValueAxis::TicksFixed);
+    }
     void setYRange(double lo, double hi) {
+        fixYTicks();
         if (auto* v = qobject_cast<QValueAxis*>(yAxis)) v->setRange(lo, hi);
         else if (auto* l = qobject_cast<QLogValueAxis*>(yAxis)) l->setRange(lo, hi);
     }
@@ -351,8 +358,8 @@ struct CurvePlot::Impl {
                 y1 += pad;
             }
             auto* v = static_cast<QValueAxis*>(yAxis);
+            fixYTicks();
             v->setRange(y0, y1);
-            v->setTickType(QValueAxis::TicksFixed);
             v->applyNiceNumbers();
             // The same ticks, anchored at 0: fixed ticks are min + k * step, which puts
             // "2.77556e-17" where 0 belongs when min is not a multiple of the step's binary value.
@@ -557,8 +564,14 @@ void CurvePlot::View::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Down: d->q->pan(0, -sy); break;
     case Qt::Key_Home: d->q->resetZoom(); break;
     case Qt::Key_Plus:
-    case Qt::Key_Equal: chart()->zoomIn(); break;
-    case Qt::Key_Minus: chart()->zoomOut(); break;
+    case Qt::Key_Equal:
+        d->fixYTicks();
+        chart()->zoomIn();
+        break;
+    case Qt::Key_Minus:
+        d->fixYTicks();
+        chart()->zoomOut();
+        break;
     default: QChartView::keyPressEvent(e); return;
     }
     e->accept();
@@ -930,6 +943,7 @@ void CurvePlot::zoomToRect(double x0, double x1, double y0, double y1) {
 }
 
 void CurvePlot::pan(double dxPixels, double dyPixels) {
+    d->fixYTicks();
     d->chart->scroll(dxPixels, dyPixels);
     d->zoomed = true;
 }
