@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Run the libFuzzer harnesses from the kept corpus for a set time, report, and merge back.
+
+Each target runs from tests/fuzz/corpus/<target> and tests/fuzz/seeds/<target> in a scratch
+folder, with the dictionaries, the memory and time limits of tests/fuzz/README.md and every
+status line time-stamped into <work>/<target>.log. At the end it prints one Markdown row per
+target: run time, executions, edges at the start and at the end, when the last new edge was
+found, and the findings (files libFuzzer wrote to <work>/art-<target>/). With --merge the grown
+corpus is minimised back into tests/fuzz/corpus/<target> (-merge=1 -use_counters=0).
+
+    tests/fuzz/campaign.py --minutes 60 --jobs 2 split model   # two at a time, an hour each
+    tests/fuzz/campaign.py --minutes 480 --merge               # all seven, overnight
+    tests/fuzz/campaign.py --summary /tmp/vaecf-fuzz/model.log # report on an earlier log
+
+Exit status: 0 when nothing was found, 1 when some target wrote a finding or exited with an
+error, 2 for bad arguments. Needs the clang fuzz build (README.md here) and only Python's
+standard library.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGETS = ['dataset', 'archive', 'split', 'model', 'side_features', 'project', 'checkpoint']
+LARGE_INPUTS = {'archive', 'model', 'project', 'checkpoint'}   # seeds over 8 KiB
+EXTRA_DICTS = {'project': ['model'], 'checkpoint': ['model']}
+LIMITS = ['-rss_limit_mb=2048', '-malloc_limit_mb=1024', '-timeout=60']
+
+# a status line, plain ('#4096 NEW cov: 977 ft: 2997 ...') or -fork ('#4096: cov: 977 ft: 2997 ...')
+STATUS = re.compile(r'\s*([\d.]+) #(\d+)(?::|\s+(?:NEW|REDUCE|pulse|INITED|DONE))\s+cov: (\d+) ft: (\d+)')
+EXECS = re.compile(r'\s*[\d.]+ stat::number_of_executed_units: (\d+)')
+EXIT = re.compile(r'\s*([\d.]+) EXIT (-?\d+)')
+
+
+def summarize(log_path):
+    """Figures of one time-stamped log: a dict, or None when it has no status line."""
+    start = end_cov = last_new = None
+    execs = 0
+    end = 0.0
+    exit_code = None
+    with open(log_path, errors='replace') as f:
+        for line in f:
+            m = STATUS.match(line)
+            if m:
+                t, n, cov = float(m[1]), int(m[2]), int(m[3])
+                if start is None:
+                    start = cov
+                if end_cov is None or cov > end_cov:
+                    if end_cov is not None:
+                        last_new = t
+                    end_cov = cov
+                execs, end = max(execs, n), t
+                continue
+            m = EXECS.match(line)
+            if m:
+                execs = int(m[1])
+                continue
+            m = EXIT.match(line)
+            if m:
+                end, exit_code = float(m[1]), int(m[2])
+    if start is None:
+        return None
+    return {'seconds': end, 'execs': execs, 'edges_start': start, 'edges_end': end_cov,
+            'last_new': last_new, 'exit': exit_code}
+
+
+def row(target, s, findings):
+    if s is None:
+        return f'| {target} | (no status line: did it start?) | | | | {len(findings)} |'
+    quiet = ('no new edge' if s['last_new'] is None
+             else f"{s['seconds'] - s['last_new']:.0f} s before the end")
+    return (f"| {target} | {s['seconds']:.0f} s ({s['seconds'] / 60:.1f} min) | {s['execs']:,} | "
+            f"{s['edges_start']:,} → {s['edges_end']:,} | {quiet} | {len(findings)} |")
+
+
+def dictionary(target, work):
+    path = os.path.join(work, f'{target}.dict')
+    with open(path, 'w') as out:
+        for name in ['common', target] + EXTRA_DICTS.get(target, []):
+            src = os.path.join(ROOT, 'tests', 'fuzz', 'dict', f'{name}.dict')
+            if os.path.exists(src):
+                with open(src) as f:
+                    out.write(f.read() + '\n')
+    return path
+
+
+def run_target(target, args):
+    exe = os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{target}')
+    grown = os.path.join(args.work, target)
+    art = os.path.join(args.work, f'art-{target}') + os.sep
+    os.makedirs(grown, exist_ok=True)
+    os.makedirs(art, exist_ok=True)
+    before = set(os.listdir(art))
+    cmd = [exe, *LIMITS, f'-max_len={16384 if target in LARGE_INPUTS else 8192}',
+           f'-dict={dictionary(target, args.work)}', f'-max_total_time={int(args.minutes * 60)}',
+           f'-artifact_prefix={art}', '-print_final_stats=1']
+    if args.fork:
+        cmd += [f'-fork={args.fork}', '-ignore_crashes=1', '-ignore_ooms=1', '-ignore_timeouts=1']
+    cmd += [grown, os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target),
+            os.path.join(ROOT, 'tests', 'fuzz', 'seeds', target)]
+    log_path = os.path.join(args.work, f'{target}.log')
+    t0 = time.time()
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                errors='replace', cwd=args.work)
+        for line in proc.stdout:
+            log.write('%8.1f %s' % (time.time() - t0, line))
+            log.flush()
+        code = proc.wait()
+        log.write('%8.1f EXIT %d\n' % (time.time() - t0, code))
+    findings = sorted(set(os.listdir(art)) - before)
+    merged = None
+    if args.merge and code == 0 and not findings:
+        merged = merge(target, exe, grown, args.work)
+    return target, summarize(log_path), findings, code, merged
+
+
+def merge(target, exe, grown, work):
+    kept = os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target)
+    out = os.path.join(work, f'{target}.merged')
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    with open(os.path.join(work, f'{target}.merge.log'), 'w') as log:
+        code = subprocess.call([exe, '-merge=1', '-use_counters=0', *LIMITS, out, kept, grown],
+                               stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    if code != 0 or not os.listdir(out):
+        return f'merge failed (exit {code}); {kept} left as it was'
+    shutil.rmtree(kept)
+    shutil.copytree(out, kept)
+    return f'{len(os.listdir(kept))} files kept'
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('targets', nargs='*', help=f'default: all of {" ".join(TARGETS)}')
+    p.add_argument('--minutes', type=float, default=60, help='per target (default 60)')
+    p.add_argument('--jobs', type=int, default=1, help='targets run side by side (default 1)')
+    p.add_argument('--fork', type=int, default=0,
+                   help='libFuzzer -fork=N: N processes per target, keeps going past findings')
+    p.add_argument('--build-dir', default=os.path.join(ROOT, 'build-fuzz'))
+    p.add_argument('--work', default='/tmp/vaecf-fuzz', help='scratch folder (default %(default)s)')
+    p.add_argument('--merge', action='store_true',
+                   help='minimise each grown corpus back into tests/fuzz/corpus when it found nothing')
+    p.add_argument('--summary', nargs='+', metavar='LOG', help='only report on earlier logs')
+    args = p.parse_args()
+
+    header = ('| target | time | executions | edges at start → end | last new edge | findings |\n'
+              '|---|---|---|---|---|---|')
+    if args.summary:
+        print(header)
+        for log in args.summary:
+            print(row(os.path.basename(log).removesuffix('.log'), summarize(log), []))
+        return 0
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown or args.minutes <= 0 or args.jobs < 1 or args.fork < 0:
+        p.error(f'unknown target {unknown[0]} (one of {" ".join(TARGETS)})' if unknown
+                else '--minutes and --jobs must be positive, --fork not negative')
+    targets = args.targets or TARGETS
+    missing = [t for t in targets
+               if not os.access(os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{t}'), os.X_OK)]
+    if missing:
+        p.error(f'{args.build_dir}/tests/fuzz/fuzz_{missing[0]} is missing: build the fuzz tree '
+                '(VAECF_FUZZ=ON, clang; tests/fuzz/README.md)')
+    os.makedirs(args.work, exist_ok=True)
+
+    failed = False
+    rows = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for target, s, findings, code, merged in pool.map(lambda t: run_target(t, args), targets):
+            rows.append(row(target, s, findings))
+            for name in findings:
+                print(f'{target}: finding {os.path.join(args.work, "art-" + target, name)}')
+            if code != 0:
+                print(f'{target}: libFuzzer exited {code} (see {args.work}/{target}.log)')
+            if merged:
+                print(f'{target}: corpus merged, {merged}')
+            failed |= bool(findings) or code != 0
+    print(header)
+    print('\n'.join(rows))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
