@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -72,7 +73,7 @@ private:
     std::size_t m_pos = 0;
 };
 
-// Temporary files of `path`: ".<name>.tmp-<pid>-<random>".
+// Temporary files of `path`: ".<name>.tmp-<pid>-<random>" (the random part 10 digits).
 std::string tempPrefix(const std::filesystem::path& path) {
     return "." + path.filename().string() + ".tmp-";
 }
@@ -106,8 +107,11 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& b
     if (!std::filesystem::is_directory(dir))
         fail(path.string() + ": cannot write: folder " + dir.string() + " does not exist");
     removeStaleTemporaries(dir, path);
+    // A random part of fixed width: names of one length, whatever the draw.
     std::random_device rd;
-    const auto tmp = dir / (tempPrefix(path) + std::to_string(getpid()) + "-" + std::to_string(rd()));
+    char random[16];
+    std::snprintf(random, sizeof random, "%010u", static_cast<unsigned>(rd()));
+    const auto tmp = dir / (tempPrefix(path) + std::to_string(getpid()) + "-" + random);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) fail(path.string() + ": cannot write: " + std::strerror(errno));
     const auto failWith = [&](const std::string& what) {

@@ -116,10 +116,15 @@ private Q_SLOTS:
             p.start(VAECF_WRITE_VICTIM_PATH, {q(target), "8", "0"});
             QVERIFY(p.waitForStarted());
             const std::string mine = "." + target.filename().string() + ".tmp-" + std::to_string(p.processId()) + "-";
+            // ".victim.bin.tmp-<pid>-<10 digits>": the random part has a fixed width.
+            const auto ownName = [&](const std::string& name) {
+                if (name.rfind(mine, 0) != 0 || name.size() != mine.size() + 10) return false;
+                return name.find_first_not_of("0123456789", mine.size()) == std::string::npos;
+            };
             const auto ownTemporary = [&](std::uintmax_t atLeast) {
                 for (const auto& e : fs::directory_iterator(dir.path())) {
                     std::error_code ec;
-                    if (e.path().filename().string().rfind(mine, 0) == 0 && fs::file_size(e.path(), ec) >= atLeast && !ec)
+                    if (ownName(e.path().filename().string()) && fs::file_size(e.path(), ec) >= atLeast && !ec)
                         return true;
                 }
                 return false;

@@ -9,9 +9,18 @@ target: run time, executions, edges at the start and at the end, when the last n
 found, and the findings (files libFuzzer wrote to <work>/art-<target>/). With --merge the grown
 corpus is minimised back into tests/fuzz/corpus/<target> (-merge=1 -use_counters=0).
 
+libFuzzer's edge count creeps up a little even when nothing new is reached: a few branches in
+inlined library code depend on where the heap and stacks lie (address-space randomisation) or
+on the length of a random temporary-file name. --late M tells real novelty from that: before
+merging, it replays the corpus without the inputs of the run's last M minutes and then with
+them, both with address randomisation off (setarch -R), and lists the edges only the late
+inputs reach, by source line. --novelty M does the same for an earlier run's work folder
+without fuzzing (--kept: the corpus that run started from, if it has been merged since).
+
     tests/fuzz/campaign.py --minutes 60 --jobs 2 split model   # two at a time, an hour each
     tests/fuzz/campaign.py --minutes 480 --merge               # all seven, overnight
     tests/fuzz/campaign.py --summary /tmp/vaecf-fuzz/model.log # report on an earlier log
+    tests/fuzz/campaign.py --minutes 90 --late 30 archive      # anything new in the last 30?
 
 Exit status: 0 when nothing was found, 1 when some target wrote a finding or exited with an
 error, 2 for bad arguments. Needs the clang fuzz build (README.md here) and only Python's
@@ -90,6 +99,61 @@ def dictionary(target, work):
     return path
 
 
+COVERED = re.compile(r'COVERED_FUNC: (?:hits: \d+ )?edges: (\d+)/\d+ (.*) (\S+:\d+)$')
+UNCOVERED = re.compile(r'\s+UNCOVERED_PC: (\S+)$')
+
+
+def coverage(exe, dirs, work):
+    """Edges per function and uncovered PCs per source line of one deterministic replay."""
+    cmd = [exe, '-runs=0', '-print_coverage=1', *LIMITS, *dirs]
+    if shutil.which('setarch'):
+        cmd = ['setarch', '-R', *cmd]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors='replace', cwd=work).stdout
+    edges, uncovered, covered = 0, {}, None
+    for line in out.splitlines():
+        m = COVERED.match(line)
+        if m:
+            edges += int(m[1])
+            # 'ns::Class::method(args) const' -> 'Class::method', for lines the compiler made (:0)
+            covered = '::'.join(re.sub(r'\(.*', '', m[2].replace('(anonymous namespace)::', '')).split('::')[-2:])
+            continue
+        if line.startswith('UNCOVERED_FUNC'):
+            covered = None
+            continue
+        m = UNCOVERED.match(line)
+        if m and covered:
+            pc = m[1] + (f' ({covered})' if m[1].endswith(':0') else '')
+            uncovered[pc] = uncovered.get(pc, 0) + 1
+    return edges, uncovered
+
+
+def novelty(target, exe, grown, kept, work, minutes, log_path):
+    """What the grown inputs of the run's last `minutes` reach that the others do not."""
+    with open(log_path, errors='replace') as f:
+        last = max((float(m[1]) for m in map(re.compile(r'\s*([\d.]+) ').match, f) if m),
+                   default=0.0)
+    cutoff = os.path.getmtime(log_path) - last + max(last - minutes * 60, 0)
+    early, late = (os.path.join(work, f'{target}.{k}') for k in ('early', 'late'))
+    for d in (early, late):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    for name in os.listdir(grown):
+        src = os.path.join(grown, name)
+        shutil.copy2(src, early if os.path.getmtime(src) < cutoff else late)
+    base = [kept, os.path.join(ROOT, 'tests', 'fuzz', 'seeds', target), early]
+    before, unc_before = coverage(exe, base, work)
+    again, _ = coverage(exe, base, work)
+    after, unc_after = coverage(exe, base + [late], work)
+    lines = sorted(pc for pc, n in unc_before.items() if unc_after.get(pc, 0) < n)
+    ours = [pc.removeprefix(ROOT + os.sep) for pc in lines if pc.startswith(ROOT)]
+    return (f'{target}: the {len(os.listdir(late))} inputs of the last {minutes:g} min add '
+            f'{after - before} edges to the {before:,} of the others (a second replay of those: '
+            f'{again:,}); ' + (f'new in our code: {", ".join(ours)}' if ours else
+                              'none in our code') +
+            (f'; {len(lines) - len(ours)} lines in library headers' if len(lines) > len(ours) else ''))
+
+
 def run_target(target, args):
     exe = os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{target}')
     grown = os.path.join(args.work, target)
@@ -115,6 +179,9 @@ def run_target(target, args):
         code = proc.wait()
         log.write('%8.1f EXIT %d\n' % (time.time() - t0, code))
     findings = sorted(set(os.listdir(art)) - before)
+    if args.late:
+        print(novelty(target, exe, grown, os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target),
+                      args.work, args.late, log_path), flush=True)
     merged = None
     if args.merge and code == 0 and not findings:
         merged = merge(target, exe, grown, args.work)
@@ -148,6 +215,13 @@ def main():
     p.add_argument('--merge', action='store_true',
                    help='minimise each grown corpus back into tests/fuzz/corpus when it found nothing')
     p.add_argument('--summary', nargs='+', metavar='LOG', help='only report on earlier logs')
+    p.add_argument('--late', type=float, metavar='M',
+                   help='before merging, list the edges only the inputs of the last M minutes reach')
+    p.add_argument('--novelty', type=float, metavar='M',
+                   help="only do --late's measurement for an earlier run in --work")
+    p.add_argument('--kept', metavar='DIR',
+                   help='with --novelty: the folder holding the corpora that run started from '
+                        '(default tests/fuzz/corpus)')
     args = p.parse_args()
 
     header = ('| target | time | executions | edges at start → end | last new edge | findings |\n'
@@ -158,15 +232,26 @@ def main():
             print(row(os.path.basename(log).removesuffix('.log'), summarize(log), []))
         return 0
     unknown = [t for t in args.targets if t not in TARGETS]
-    if unknown or args.minutes <= 0 or args.jobs < 1 or args.fork < 0:
+    if unknown or args.minutes <= 0 or args.jobs < 1 or args.fork < 0 or \
+            (args.late is not None and args.late <= 0) or (args.novelty is not None and args.novelty <= 0):
         p.error(f'unknown target {unknown[0]} (one of {" ".join(TARGETS)})' if unknown
-                else '--minutes and --jobs must be positive, --fork not negative')
+                else '--minutes, --jobs, --late and --novelty must be positive, --fork not negative')
     targets = args.targets or TARGETS
     missing = [t for t in targets
                if not os.access(os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{t}'), os.X_OK)]
     if missing:
         p.error(f'{args.build_dir}/tests/fuzz/fuzz_{missing[0]} is missing: build the fuzz tree '
                 '(VAECF_FUZZ=ON, clang; tests/fuzz/README.md)')
+    if args.novelty:
+        kept = args.kept or os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
+        for t in targets:
+            exe = os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{t}')
+            log = os.path.join(args.work, f'{t}.log')
+            if not os.path.isdir(os.path.join(args.work, t)) or not os.path.exists(log):
+                p.error(f'{args.work} holds no run of {t} ({t}/ and {t}.log)')
+            print(novelty(t, exe, os.path.join(args.work, t), os.path.join(kept, t), args.work,
+                          args.novelty, log))
+        return 0
     os.makedirs(args.work, exist_ok=True)
 
     failed = False

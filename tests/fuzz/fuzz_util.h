@@ -79,13 +79,17 @@ inline void refused(const std::exception& e) {
     check(std::strlen(e.what()) > 0, "error messages are not empty");
 }
 
-// This process's scratch folder: in memory where /dev/shm exists.
+// This process's scratch folder: in memory where /dev/shm exists. The process id is padded
+// to a fixed width: paths of one length whatever the id, so that the same input takes the
+// same branches in every process (campaign.py --late compares replays).
 inline const fs::path& scratchRoot() {
     static const fs::path root = [] {
         std::error_code ec;
         const fs::path base = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm")
                                                                : fs::temp_directory_path();
-        return base / ("vaecf-fuzz-" + std::to_string(::getpid()));
+        char name[32];
+        std::snprintf(name, sizeof name, "vaecf-fuzz-%010ld", static_cast<long>(::getpid()));
+        return base / name;
     }();
     return root;
 }
