@@ -47,6 +47,18 @@ EXECS = re.compile(r'\s*[\d.]+ stat::number_of_executed_units: (\d+)')
 EXIT = re.compile(r'\s*([\d.]+) EXIT (-?\d+)')
 
 
+def kept_dir(target):
+    return os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target)
+
+
+def seeds_dir(target):
+    return os.path.join(ROOT, 'tests', 'fuzz', 'seeds', target)
+
+
+def fuzzer(build_dir, target):
+    return os.path.join(build_dir, 'tests', 'fuzz', f'fuzz_{target}')
+
+
 def summarize(log_path):
     """Figures of one time-stamped log: a dict, or None when it has no status line."""
     start = end_cov = last_new = None
@@ -130,9 +142,8 @@ def coverage(exe, dirs, work):
 
 def novelty(target, exe, grown, kept, work, minutes, log_path):
     """What the grown inputs of the run's last `minutes` reach that the others do not."""
-    with open(log_path, errors='replace') as f:
-        last = max((float(m[1]) for m in map(re.compile(r'\s*([\d.]+) ').match, f) if m),
-                   default=0.0)
+    # The log's last line was written at its modification time, `last` seconds into the run.
+    last = (summarize(log_path) or {'seconds': 0.0})['seconds']
     cutoff = os.path.getmtime(log_path) - last + max(last - minutes * 60, 0)
     early, late = (os.path.join(work, f'{target}.{k}') for k in ('early', 'late'))
     for d in (early, late):
@@ -141,7 +152,7 @@ def novelty(target, exe, grown, kept, work, minutes, log_path):
     for name in os.listdir(grown):
         src = os.path.join(grown, name)
         shutil.copy2(src, early if os.path.getmtime(src) < cutoff else late)
-    base = [kept, os.path.join(ROOT, 'tests', 'fuzz', 'seeds', target), early]
+    base = [kept, seeds_dir(target), early]
     before, unc_before = coverage(exe, base, work)
     again, _ = coverage(exe, base, work)
     after, unc_after = coverage(exe, base + [late], work)
@@ -155,7 +166,7 @@ def novelty(target, exe, grown, kept, work, minutes, log_path):
 
 
 def run_target(target, args):
-    exe = os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{target}')
+    exe = fuzzer(args.build_dir, target)
     grown = os.path.join(args.work, target)
     art = os.path.join(args.work, f'art-{target}') + os.sep
     os.makedirs(grown, exist_ok=True)
@@ -166,8 +177,7 @@ def run_target(target, args):
            f'-artifact_prefix={art}', '-print_final_stats=1']
     if args.fork:
         cmd += [f'-fork={args.fork}', '-ignore_crashes=1', '-ignore_ooms=1', '-ignore_timeouts=1']
-    cmd += [grown, os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target),
-            os.path.join(ROOT, 'tests', 'fuzz', 'seeds', target)]
+    cmd += [grown, kept_dir(target), seeds_dir(target)]
     log_path = os.path.join(args.work, f'{target}.log')
     t0 = time.time()
     with open(log_path, 'w') as log:
@@ -180,8 +190,8 @@ def run_target(target, args):
         log.write('%8.1f EXIT %d\n' % (time.time() - t0, code))
     findings = sorted(set(os.listdir(art)) - before)
     if args.late:
-        print(novelty(target, exe, grown, os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target),
-                      args.work, args.late, log_path), flush=True)
+        print(novelty(target, exe, grown, kept_dir(target), args.work, args.late, log_path),
+              flush=True)
     merged = None
     if args.merge and code == 0 and not findings:
         merged = merge(target, exe, grown, args.work)
@@ -189,7 +199,7 @@ def run_target(target, args):
 
 
 def merge(target, exe, grown, work):
-    kept = os.path.join(ROOT, 'tests', 'fuzz', 'corpus', target)
+    kept = kept_dir(target)
     out = os.path.join(work, f'{target}.merged')
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -238,14 +248,14 @@ def main():
                 else '--minutes, --jobs, --late and --novelty must be positive, --fork not negative')
     targets = args.targets or TARGETS
     missing = [t for t in targets
-               if not os.access(os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{t}'), os.X_OK)]
+               if not os.access(fuzzer(args.build_dir, t), os.X_OK)]
     if missing:
         p.error(f'{args.build_dir}/tests/fuzz/fuzz_{missing[0]} is missing: build the fuzz tree '
                 '(VAECF_FUZZ=ON, clang; tests/fuzz/README.md)')
     if args.novelty:
         kept = args.kept or os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
         for t in targets:
-            exe = os.path.join(args.build_dir, 'tests', 'fuzz', f'fuzz_{t}')
+            exe = fuzzer(args.build_dir, t)
             log = os.path.join(args.work, f'{t}.log')
             if not os.path.isdir(os.path.join(args.work, t)) or not os.path.exists(log):
                 p.error(f'{args.work} holds no run of {t} ({t}/ and {t}.log)')
