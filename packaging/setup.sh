@@ -17,7 +17,7 @@ jobs="${JOBS:-$(nproc)}"
 
 # Debian packages the build and the tests need (see README, "Dependencies").
 packages=(cmake ninja-build g++ pkg-config
-          qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev
+          qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libqt6opengl6-dev
           libeigen3-dev libtbb-dev libcli11-dev nlohmann-json3-dev
           libarchive-dev zlib1g-dev libfast-float-dev
           xvfb xauth
