@@ -468,10 +468,25 @@ int runTrain(TrainArgs& a) {
     return 0;
 }
 
+// A model file may hold no item ids (one saved without its data's, as a project does for a
+// run that no longer matches its data): its items are then named by their column numbers.
+void nameItemsByColumn(LoadedModel& lm) {
+    if (!lm.meta.itemIds.empty()) return;
+    for (std::int64_t i = 0; i < lm.model->numItems(); ++i) lm.meta.itemIds.push_back(std::to_string(i));
+}
+
+// The model's item ids, to match them with the data's.
+void requireItemIds(const LoadedModel& lm, const std::string& modelPath) {
+    if (lm.meta.itemIds.empty())
+        fail(modelPath + ": the model file holds no item ids, so its items cannot be matched with "
+                         "the data's");
+}
+
 // ---- evaluate ---------------------------------------------------------------------------
 int runEvaluate(const std::string& modelPath, DataArgs& data, const std::string& part,
                 const std::string& perUserCsv) {
     LoadedModel lm = loadModelFile(modelPath);
+    requireItemIds(lm, modelPath);
     LoadedData d = loadData(data);
     if (d.split.itemIds != lm.meta.itemIds)
         fail(modelPath + ": the model was trained on another item vocabulary (" +
@@ -519,6 +534,7 @@ int runRecommend(const std::string& modelPath, DataArgs& data, const std::vector
                  const std::vector<std::string>& items, const std::vector<std::string>& titles,
                  int n) {
     LoadedModel lm = loadModelFile(modelPath);
+    nameItemsByColumn(lm);
     const auto& ids = lm.meta.itemIds;
     const auto& tt = lm.meta.itemTitles;
     std::map<std::string, std::int32_t> col;
@@ -608,6 +624,10 @@ int runEmbed(const std::string& modelPath, DataArgs& data, const std::string& ou
     if (items) {
         const Tensor t = lm.model->itemEmbeddings();
         if (t.rows == 0) fail(lm.model->info().name + " has no item embeddings");
+        nameItemsByColumn(lm);
+        if (static_cast<std::size_t>(t.rows) != lm.meta.itemIds.size())
+            fail(modelPath + ": the model has " + std::to_string(t.rows) +
+                 " item embeddings but names " + std::to_string(lm.meta.itemIds.size()) + " items");
         meta << "item\ttitle\n";
         for (std::int64_t i = 0; i < t.rows; ++i) {
             for (std::int64_t d = 0; d < t.cols; ++d) vec << (d ? "\t" : "") << t.data[i * t.cols + d];
@@ -619,6 +639,7 @@ int runEmbed(const std::string& modelPath, DataArgs& data, const std::string& ou
     } else {
         const int K = lm.model->latentDim();
         if (K == 0) fail(lm.model->info().name + " has no latent space to embed users in");
+        requireItemIds(lm, modelPath);
         LoadedData d = loadData(data);
         if (d.split.itemIds != lm.meta.itemIds)
             fail(modelPath + ": the model was trained on another item vocabulary than " + data.path);

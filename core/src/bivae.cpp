@@ -740,6 +740,9 @@ void BiVae::setState(const TensorMap& state) {
         // A prior saved with the model (a CAP model copied or loaded without its features).
         const auto prior = state.find(s->name + ".prior.W");
         if (!s->cap() && prior != state.end() && s->features.data.empty()) {
+            // Its shape before anything is sized by it: K columns, and so rows the file's
+            // data backs (a crafted R x 0 tensor would otherwise allocate 4 R K floats).
+            requireTensor(state, s->name + ".prior.W", prior->second.rows, im.K);
             s->prior.name = s->name + ".prior";
             s->prior.allocate(prior->second.rows, im.K);
         }

@@ -348,15 +348,14 @@ Segment segmentOf(const std::string& display, std::string_view data, bool skipHe
     return {display, nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1), 2};
 }
 
-// The first non-blank line within the line limit (refused when longer), and its number.
+// The first non-blank line (refused when longer than the line limit). Blank lines before it
+// are passed over however many there are: each is checked against the limit on its own.
 std::string_view firstNonBlankLine(const std::string& display, std::string_view data,
                                    std::size_t maxLine) {
-    const std::size_t window = std::min(data.size(), 2 * maxLine + 2);
-    LineCursor cursor(data.substr(0, window));
+    LineCursor cursor(data);
     std::string_view line;
     while (cursor.next(line)) {
-        const bool cut = cursor.position() > window && window < data.size();
-        if (line.size() > maxLine || cut) failAt(display, cursor.line(), tooLong(maxLine));
+        if (line.size() > maxLine) failAt(display, cursor.line(), tooLong(maxLine));
         if (!trim(line).empty()) return line;
     }
     return {};
@@ -416,6 +415,7 @@ struct Meta {
     // How malformed lines are treated (ReadOptions::skipBadLines, maxLineBytes).
     bool skip = false;
     std::size_t maxLine = SIZE_MAX;
+    double memoryLimit = 0;  // ReadOptions::memoryLimit: also caps a compressed metadata file
     ReadReport* report = nullptr;
 
     std::int32_t genre(const std::string& name) {
@@ -449,8 +449,8 @@ const std::vector<std::string>& ml100kGenres() {
 }
 
 // The bytes of a metadata file; text in it is converted field by field (toUtf8).
-Blob readMetaFile(const Container& c, const std::string& file) {
-    Blob blob = c.read(file);
+Blob readMetaFile(const Container& c, const std::string& file, const Meta& meta) {
+    Blob blob = c.read(file, SIZE_MAX, {}, meta.memoryLimit);
     if (startsWithUtf16Bom(blob.view()))
         failAt(c.display(file), 0, "the file is UTF-16 text; save it as UTF-8 (or Latin-1)");
     return blob;
@@ -460,7 +460,7 @@ void readMl100kMeta(const Container& c, const std::string& dir, Meta& meta) {
     const std::string genreFile = joinName(dir, "u.genre");
     if (c.exists(genreFile)) {
         const std::string display = c.display(genreFile);
-        const Blob blob = readMetaFile(c, genreFile);
+        const Blob blob = readMetaFile(c, genreFile, meta);
         LineCursor cursor(blob.view());
         std::string_view line;
         while (cursor.next(line)) {
@@ -488,7 +488,7 @@ void readMl100kMeta(const Container& c, const std::string& dir, Meta& meta) {
     const std::string itemFile = joinName(dir, "u.item");
     if (!c.exists(itemFile)) return;
     const std::string display = c.display(itemFile);
-    const Blob blob = readMetaFile(c, itemFile);
+    const Blob blob = readMetaFile(c, itemFile, meta);
     const std::size_t genres = meta.genreNames.size();
     const std::string expected = "expected " + std::to_string(5 + genres) +
                                  " fields separated by '|' (movie id, title, release date, video "
@@ -535,7 +535,7 @@ void addGenres(Meta& meta, ItemMeta& m, std::string_view genres) {
 
 void readMoviesDat(const Container& c, const std::string& file, Meta& meta) {
     const std::string display = c.display(file);
-    const Blob blob = readMetaFile(c, file);
+    const Blob blob = readMetaFile(c, file, meta);
     LineCursor cursor(blob.view());
     std::string_view line;
     while (cursor.next(line)) {
@@ -564,7 +564,7 @@ void readMoviesDat(const Container& c, const std::string& file, Meta& meta) {
 
 void readMoviesCsv(const Container& c, const std::string& file, Meta& meta) {
     const std::string display = c.display(file);
-    const Blob blob = readMetaFile(c, file);
+    const Blob blob = readMetaFile(c, file, meta);
     const std::string_view text = blob.view();
     std::size_t pos = text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
     std::int64_t line = 0;
@@ -610,7 +610,7 @@ void readMoviesCsv(const Container& c, const std::string& file, Meta& meta) {
 
 void readNetflixTitles(const Container& c, const std::string& file, Meta& meta) {
     const std::string display = c.display(file);
-    const Blob blob = readMetaFile(c, file);
+    const Blob blob = readMetaFile(c, file, meta);
     LineCursor cursor(blob.view());
     std::string_view line;
     while (cursor.next(line)) {
@@ -650,7 +650,7 @@ void readNetflixTitles(const Container& c, const std::string& file, Meta& meta) 
 
 void readArtists(const Container& c, const std::string& file, Meta& meta) {
     const std::string display = c.display(file);
-    const Blob blob = readMetaFile(c, file);
+    const Blob blob = readMetaFile(c, file, meta);
     LineCursor cursor(blob.view());
     std::string_view line;
     bool first = true;
@@ -935,6 +935,7 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
     ParseLimits limits;
     limits.skipBadLines = options.skipBadLines;
     limits.maxLineBytes = maxLine;
+    limits.minChunkBytes = options.minChunkBytes;
     Triplets t = parseTriplets(segments, lf, options.progress, options.threads,
                                options.keepFileOrder, limits);
     ReadReport& report = ds.readReport;
@@ -957,6 +958,7 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
     Meta meta;
     meta.skip = options.skipBadLines;
     meta.maxLine = maxLine;
+    meta.memoryLimit = options.memoryLimit;
     meta.report = &report;
     bool haveMeta = false;
     auto metaFile = [&](const std::string& base) -> std::optional<std::string> {

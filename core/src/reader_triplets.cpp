@@ -671,9 +671,10 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
     // Cut every segment into chunks that end at a line end.
     std::uint64_t totalBytes = 0;
     for (const auto& s : segments) totalBytes += s.data.size();
+    const std::size_t minChunk = std::max<std::size_t>(limits.minChunkBytes, 1);
     const std::size_t target = std::clamp<std::size_t>(
         static_cast<std::size_t>(totalBytes / (8 * static_cast<std::uint64_t>(workers)) + 1),
-        std::size_t(256) << 10, std::size_t(8) << 20);
+        minChunk, std::max(minChunk, std::size_t(8) << 20));
     struct Range {
         std::size_t segment;
         const char* begin;

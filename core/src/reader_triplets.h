@@ -62,6 +62,7 @@ struct Triplets {
 struct ParseLimits {
     bool skipBadLines = false;  // leave malformed lines out (counted) instead of failing
     std::size_t maxLineBytes = std::size_t(64) << 20;  // longer lines are malformed
+    std::size_t minChunkBytes = std::size_t(256) << 10;  // see ReadOptions::minChunkBytes
 };
 
 // Parses all segments as one stream of interactions (Netflix: each segment is one file and

@@ -159,16 +159,22 @@ std::string joinGenres(const std::vector<std::string>& names) {
 }  // namespace
 
 DemoDataset makeDemoDataset(const DemoOptions& o) {
-    if (o.users < 1) fail("demo data: users must be at least 1, got " + std::to_string(o.users));
+    // Upper bounds as the command line's: settings also come from project files, and the
+    // generator's memory and time grow with users x activity and clusters x items.
+    if (o.users < 1 || o.users > 5000000)
+        fail("demo data: users must be between 1 and 5000000, got " + std::to_string(o.users));
     if (o.genres < 1 || o.genres > 1000)
         fail("demo data: genres must be between 1 and 1000, got " + std::to_string(o.genres));
-    if (o.items < 10 || o.items < 2 * o.genres)
-        fail("demo data: items must be at least 10 and twice the genres, got " +
-             std::to_string(o.items));
-    if (o.clusters < 1)
-        fail("demo data: clusters must be at least 1, got " + std::to_string(o.clusters));
+    if (o.items < 10 || o.items < 2 * o.genres || o.items > 1000000)
+        fail("demo data: items must be at least 10 and twice the genres, and at most 1000000, "
+             "got " + std::to_string(o.items));
+    if (o.clusters < 1 || o.clusters > 100)
+        fail("demo data: clusters must be between 1 and 100, got " + std::to_string(o.clusters));
     if (!(o.meanActivity >= 5) || o.meanActivity > static_cast<double>(o.items) / 2)
         fail("demo data: mean activity must lie between 5 and half the items");
+    if (static_cast<double>(o.users) * o.meanActivity > 5e8)
+        fail("demo data: users x mean activity must be at most 500 million interactions, got " +
+             std::to_string(static_cast<std::int64_t>(static_cast<double>(o.users) * o.meanActivity)));
     if (!(o.noise >= 0 && o.noise <= 1)) fail("demo data: noise must lie between 0 and 1");
     if (!(o.popularitySkew >= 0 && o.popularitySkew <= 5))
         fail("demo data: popularity skew must lie between 0 and 5");

@@ -429,6 +429,22 @@ private Q_SLOTS:
         EXPECT_MESSAGE(readDataset(p),
                        p.string() + ":1: the line is longer than 64 KiB, so the format cannot be "
                                     "told from the first lines; pick the format");
+        // Blank lines before the first record are passed over however many there are, each
+        // being within the limit (an earlier reader looked only in the first 2 x limit + 2
+        // bytes and called the line it cut there too long: "b.csv:4: the line is longer
+        // than 16 bytes").
+        ReadOptions small;
+        small.format = "delimited";
+        small.delimiter = ',';
+        small.ratingColumn = -1;
+        small.maxLineBytes = 16;
+        const std::string blank(10, ' ');
+        p = writeFile(dir / "b.csv", blank + "\n" + blank + "\n" + blank + "\n" + blank + "\n1,2\n3,4\n");
+        QCOMPARE(triples(readDataset(p, small)),
+                 std::vector<Triple>({{"1", "2", 1.f}, {"3", "4", 1.f}}));
+        writeFile(p, blank + "\n" + std::string(17, ' ') + "\n1,2\n");
+        EXPECT_MESSAGE(readDataset(p, small),
+                       p.string() + ":2: the line is longer than 16 bytes; expected one record per line");
 
         // In the middle of the data, over chunk boundaries: line numbers stay right after it.
         std::string text;

@@ -10,6 +10,8 @@
 
 #include "cli_run.h"
 #include "test_util.h"
+#include "vaecf/model.h"
+#include "vaecf/model_file.h"
 
 namespace {
 
@@ -160,6 +162,40 @@ private Q_SLOTS:
         QCOMPARE(b.code, 0);
         const auto j = nlohmann::json::parse(readAll(dir / "b.json"));
         QCOMPARE(j["epoch_seconds"].size(), std::size_t(2));
+    }
+
+    // A model file without item ids (valid: a project saves one so for a run that no longer
+    // matches its data): recommend and embed name the items by column number, evaluate says
+    // why it cannot match them. recommend and embed --items read past the empty id list.
+    void modelWithoutItemIds() {
+        using namespace vaecf::core;
+        vaecf::test::TempDir dir;
+        Config config = Config::object();
+        config["hidden_dims"] = {3};
+        config["latent_dim"] = 2;
+        auto model = createModel("mult-vae", config);
+        CsrMatrix train;
+        train.rows = 4;
+        train.cols = 5;
+        train.indptr = {0, 2, 4, 5, 7};
+        train.indices = {0, 1, 1, 2, 3, 0, 4};
+        train.values.assign(train.indices.size(), 1.0f);
+        model->initialize(train, 7);
+        const auto path = dir / "no-ids.vaecf";
+        saveModelFile(path, *model, ModelMeta{});
+        const QString m = QString::fromStdString(path.string());
+        const Run r = runCli({"recommend", m, "--items", "2", "-n", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.startsWith("new user: 1 known items\n   1. "), qPrintable(r.out));
+        QCOMPARE(r.out.count('\n'), 3);
+        const Run e = runCli({"embed", m, "--items", "-o", QString::fromStdString((dir / "emb").string())});
+        QVERIFY2(e.code == 0, qPrintable(e.err));
+        QCOMPARE(readAll(dir / "emb" / "metadata.tsv"), std::string("item\ttitle\n0\t\n1\t\n2\t\n3\t\n4\t\n"));
+        const Run v = runCli(QStringList{"evaluate", m} + kDemo);
+        QCOMPARE(v.code, 1);
+        QVERIFY2(v.err.contains(m + ": the model file holds no item ids, so its items cannot be "
+                                    "matched with the data's"),
+                 qPrintable(v.err));
     }
 
     void badInputNamesTheProblem() {

@@ -224,6 +224,32 @@ private Q_SLOTS:
         QCOMPARE(loadModelFile(pop("intact")).model->numItems(), std::int64_t{5});
     }
 
+    // A BiVAE model file whose side-feature prior has an absurd shape is refused by that shape
+    // before anything is sized by it: a 2^50 x 0 'user.prior.W' passed the reader's bound
+    // (rows x cols within 2^40 values) and made setState() allocate 4 x 2^50 x K floats.
+    void modelPriorShapeIsCheckedFirst() {
+        TempDir dir;
+        const auto p = tinyModel(dir / "bivae.vaecf", "bivae");
+        const auto withPrior = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
+            const auto q = dir / (name + ".vaecf");
+            fs::copy_file(p, q);
+            ContainerFile f = readContainerFile(q, "model");
+            f.tensors["user.prior.W"] =
+                Tensor{rows, cols, std::vector<float>(static_cast<std::size_t>(rows * cols), 0.5f)};
+            writeContainerFile(q, f.header, tensorRefs(f.tensors));
+            return q;
+        };
+        auto q = withPrior("huge", 1LL << 50, 0);
+        QCOMPARE(loadError(q), q.string() + ": model state tensor 'user.prior.W' is "
+                                            "1125899906842624 x 0, expected 1125899906842624 x 2");
+        q = withPrior("wide", 3, 5);
+        QCOMPARE(loadError(q), q.string() + ": model state tensor 'user.prior.W' is 3 x 5, "
+                                            "expected 3 x 2");
+        // The right shape gets as far as the prior's other tensors.
+        q = withPrior("no-bias", 3, 2);
+        QCOMPARE(loadError(q), q.string() + ": model state lacks tensor 'user.prior.b'");
+    }
+
     // regressions/split/uid-int64-max-*: uids near 2^63 without unique_uid.txt (hi - lo + 1
     // overflowed).
     void liangSplitUidNearInt64Max() {

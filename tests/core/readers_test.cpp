@@ -174,6 +174,64 @@ private Q_SLOTS:
                        tar.string() + ":a.txt: decompresses to more than the memory limit (5 MB)");
     }
 
+    // Metadata beside the interactions is read under the same memory limit: a compressed
+    // movies.csv that expands past it is refused (it was read under 90 % of the machine's
+    // memory whatever limit the caller had set).
+    void metadataReadsUnderTheMemoryLimit() {
+        TempDir dir;
+        std::string movies = "movieId,title,genres\n";
+        for (int k = 1; movies.size() < (std::size_t(24) << 20); ++k)
+            movies += std::to_string(k) + ",Film " + std::to_string(k) + " (1995),Comedy\n";
+        const fs::path p = dir / "ml.tar.gz";
+        writeArchive(p, "tar", "gzip",
+                     {{"ml/ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,1\n2,3,5,2\n"},
+                      {"ml/movies.csv", movies}});
+        ReadOptions o;
+        o.memoryLimit = 20e6;
+        EXPECT_MESSAGE(readDataset(p, o), p.string() + ":ml/movies.csv: decompresses to more than "
+                                                       "the memory limit (20 MB)");
+        o.memoryLimit = 0;
+        const Dataset d = readDataset(p, o);
+        QCOMPARE(d.items.size(), std::size_t(2));
+        QCOMPARE(d.items[1].title, std::string("Film 3 (1995)"));
+    }
+
+    // Chunk size changes nothing: the same interactions, file order, duplicates and the same
+    // "file:line" for a bad line, whatever the chunks (ReadOptions::minChunkBytes; the
+    // fuzzers use 32 bytes to reach chunk boundaries with small files).
+    void chunkSizeChangesNothing() {
+        TempDir dir;
+        std::string udata, netflix = "1:\n", lines;
+        for (int k = 0; k < 60; ++k) {
+            udata += std::to_string(k % 7) + "\t" + std::to_string(k % 11) + "\t" +
+                     std::to_string(1 + k % 5) + "\t" + std::to_string(880000000 + k) + "\n";
+            if (k % 9 == 8) netflix += std::to_string(k / 9 + 2) + ":\n";
+            netflix += std::to_string(100 + k % 13) + "," + std::to_string(1 + k % 5) + ",2005-01-01\n";
+            lines += std::to_string(k % 5) + " " + std::to_string(k) + " " + std::to_string(k + 1) + "\n";
+        }
+        const auto ud = writeFile(dir / "a/u.data", udata);
+        const auto nf = writeFile(dir / "n/combined_data_1.txt", netflix);
+        const auto ln = writeFile(dir / "l/ratings.txt", lines);
+        for (const fs::path& p : {ud, nf, ln}) {
+            ReadOptions o = withFormat(p == ln ? "lines" : "auto");
+            o.keepFileOrder = true;
+            const Dataset whole = readDataset(p, o);
+            for (std::size_t chunk : {1, 7, 64}) {
+                o.minChunkBytes = chunk;
+                const Dataset d = readDataset(p, o);
+                QCOMPARE(triples(d), triples(whole));
+                QCOMPARE(d.fileOrder.users, whole.fileOrder.users);
+                QCOMPARE(d.fileOrder.items, whole.fileOrder.items);
+                QCOMPARE(d.readReport.duplicates, whole.readReport.duplicates);
+            }
+        }
+        writeFile(ud, udata + "1\t2\n" + udata);
+        ReadOptions o;
+        o.minChunkBytes = 7;
+        EXPECT_MESSAGE(readDataset(ud, o), ud.string() + ":61: expected 4 fields separated by tab "
+                                                          "(user, item, rating, timestamp), found 2");
+    }
+
     void ml100k() {
         TempDir dir;
         writeMl100k(dir.path());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -170,6 +171,41 @@ private Q_SLOTS:
         QCOMPARE(clusters.size(), std::size_t{6});
     }
 
+    // Settings out of range are refused with the field and the range, before anything is
+    // sized by them: they also come from project files, where a crafted "clusters": 100000
+    // ran an O(50 c^2) loop and "users": 1e10 asked for an 80 GB row index.
+    void absurdSettingsAreRefused() {
+        const auto error = [](const std::function<void(DemoOptions&)>& edit) {
+            DemoOptions o;
+            edit(o);
+            return vaecf::test::errorOf([&] { makeDemoDataset(o); });
+        };
+        QCOMPARE(error([](auto& o) { o.users = 10000000000; }),
+                 std::string("demo data: users must be between 1 and 5000000, got 10000000000"));
+        QCOMPARE(error([](auto& o) { o.users = 0; }),
+                 std::string("demo data: users must be between 1 and 5000000, got 0"));
+        QCOMPARE(error([](auto& o) { o.clusters = 100000; }),
+                 std::string("demo data: clusters must be between 1 and 100, got 100000"));
+        QCOMPARE(error([](auto& o) { o.items = 2000000; }),
+                 std::string("demo data: items must be at least 10 and twice the genres, and at "
+                             "most 1000000, got 2000000"));
+        QCOMPARE(error([](auto& o) { o.meanActivity = std::nan(""); }),
+                 std::string("demo data: mean activity must lie between 5 and half the items"));
+        QCOMPARE(error([](auto& o) {
+                     o.users = 5000000;
+                     o.items = 1000000;
+                     o.meanActivity = 1000;
+                 }),
+                 std::string("demo data: users x mean activity must be at most 500 million "
+                             "interactions, got 5000000000"));
+        // The command line's largest cluster count is accepted.
+        QCOMPARE(error([](auto& o) {
+                     o.clusters = 100;
+                     o.users = 20;
+                 }),
+                 std::string("no error"));
+    }
+
     void otherShapes() {
         DemoOptions o;
         o.users = 100000;
@@ -201,7 +237,7 @@ private Q_SLOTS:
 
         DemoOptions bad;
         bad.users = 0;
-        VAECF_EXPECT_ERROR(makeDemoDataset(bad), "users must be at least 1");
+        VAECF_EXPECT_ERROR(makeDemoDataset(bad), "users must be between 1 and 5000000");
         bad = {};
         bad.meanActivity = 2;
         VAECF_EXPECT_ERROR(makeDemoDataset(bad), "mean activity must lie between 5");

@@ -2,7 +2,11 @@
 // readDataset() on plain files of every format. Input: 4 control bytes then the files,
 // separated by "\n%%\n" (see fuzz_util.h):
 //   byte 0: the layout (which file names the parts get: u.data + u.item + u.genre, ...)
-//   byte 1: ReadOptions::format (an id of formatIds(), mostly "auto")
+//   byte 1: bits 0-3 ReadOptions::format (an id of formatIds(), 11 an unknown id, 12-15
+//           "auto"); bit 4 skipBadLines; bit 5 small limits: 64-byte lines (maxLineBytes)
+//           and 32-byte chunks (minChunkBytes: chunk boundaries without large inputs); bit 6
+//           a 1 MiB memory limit; bit 7 estimateDatasetMemory() as well, which must agree
+//           with the estimate readDataset() reports through onEstimate
 //   byte 2: bit 0 read the folder instead of the first file; bit 1 keepFileOrder;
 //           bits 2-4 delimiter (detect, tab , ; | :: space x); bits 5-6 header (unset, yes,
 //           no); bit 7 a progress callback that cancels
@@ -10,6 +14,8 @@
 // Error is the expected way to refuse; any other exception, a crash, a sanitizer report, a
 // hang or a huge allocation is a finding, and so is a dataset that breaks its invariants.
 #include <array>
+#include <cmath>
+#include <optional>
 
 #include "fuzz_util.h"
 #include "vaecf/dataset.h"
@@ -44,35 +50,10 @@ const std::vector<Layout>& layouts() {
 }
 
 const char* formatAt(std::uint8_t b) {
-    static const std::array<const char*, 11> ids = {"auto",  "ml100k", "ml1m",        "mlcsv",
-                                                    "netflix", "msd",  "lines",       "lines-count",
-                                                    "delimited", "lastfm", "liang"};
+    static const std::array<const char*, 12> ids = {
+        "auto",      "ml100k", "ml1m",  "mlcsv", "netflix", "msd",        "lines",
+        "lines-count", "delimited", "lastfm", "liang", "ml100k "};
     return b < ids.size() ? ids[b] : "auto";
-}
-
-void checkDataset(const core::Dataset& ds, bool keepOrder) {
-    fuzz::checkCsr(ds.interactions, "interactions");
-    fuzz::check(ds.userIds.size() == static_cast<std::size_t>(ds.numUsers()), "one id per user");
-    fuzz::check(ds.itemIds.size() == static_cast<std::size_t>(ds.numItems()), "one id per item");
-    fuzz::check(ds.numInteractions() > 0, "a dataset read without error has interactions");
-    fuzz::check(ds.items.empty() || ds.items.size() == ds.itemIds.size(),
-                "metadata: none or one per item");
-    for (const auto& m : ds.items)
-        for (auto g : m.genres)
-            fuzz::check(g >= 0 && static_cast<std::size_t>(g) < ds.genreNames.size(),
-                        "genre index in range");
-    for (const auto& id : ds.itemIds) fuzz::check(!id.empty(), "item ids are not empty");
-    for (const auto& id : ds.userIds) fuzz::check(!id.empty(), "user ids are not empty");
-    if (keepOrder) {
-        const auto& o = ds.fileOrder;
-        fuzz::check(o.users.size() == o.items.size(), "file order: as many users as items");
-        fuzz::check(o.users.size() >= static_cast<std::size_t>(ds.numInteractions()),
-                    "file order: every stored interaction");
-        for (std::size_t k = 0; k < o.users.size(); ++k)
-            fuzz::check(o.users[k] >= 0 && o.users[k] < ds.numUsers() && o.items[k] >= 0 &&
-                            o.items[k] < ds.numItems(),
-                        "file order in range");
-    }
 }
 
 }  // namespace
@@ -80,7 +61,8 @@ void checkDataset(const core::Dataset& ds, bool keepOrder) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input in(data, size);
     const Layout& layout = layouts()[in.byte() % layouts().size()];
-    const char* format = formatAt(in.byte() % 16);
+    const std::uint8_t options = in.byte();
+    const char* format = formatAt(options & 15);
     const std::uint8_t flags = in.byte();
     const std::uint8_t cols = in.byte();
 
@@ -110,13 +92,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.itemColumn = items[(cols >> 2) & 3];
     o.ratingColumn = ratings[(cols >> 4) & 3];
     o.timeColumn = times[(cols >> 6) & 3];
+    o.skipBadLines = options & 0x10;
+    if (options & 0x20) {
+        o.maxLineBytes = 64;
+        o.minChunkBytes = 32;
+    }
+    if (options & 0x40) o.memoryLimit = 1 << 20;
+    std::optional<core::MemoryEstimate> reported;
+    o.onEstimate = [&reported](const core::MemoryEstimate& e) {
+        fuzz::check(!reported, "onEstimate is called once");
+        reported = e;
+    };
 
     const auto path = (flags & 1) ? dir : dir / layout.files[0];
     try {
         const core::Dataset ds = core::readDataset(path, o);
-        checkDataset(ds, o.keepFileOrder);
+        fuzz::checkDataset(ds, o.keepFileOrder);
+        fuzz::checkReport(ds, o.skipBadLines);
+        fuzz::check(reported && ds.readReport.memoryEstimate == reported->bytes,
+                    "the report holds the estimate onEstimate was given");
     } catch (const core::Error& e) {
         fuzz::refused(e);
+    }
+    if (reported) {
+        const core::MemoryEstimate& e = *reported;
+        fuzz::check(std::isfinite(e.bytes) && e.bytes >= 0 && e.interactions >= 0 &&
+                        e.limit >= 0 && !e.describe().empty(),
+                    "a memory estimate is finite, not negative and describes itself");
+        fuzz::check(!(options & 0x40) || e.limit == double(1 << 20), "the memory limit is the one asked for");
+    }
+    if (options & 0x80) {
+        o.onEstimate = nullptr;
+        try {
+            const core::MemoryEstimate e = core::estimateDatasetMemory(path, o);
+            fuzz::check(!reported || (e.bytes == reported->bytes && e.format == reported->format &&
+                                      e.interactions == reported->interactions),
+                        "estimateDatasetMemory() agrees with readDataset()'s estimate");
+        } catch (const core::Error& e) {
+            fuzz::refused(e);
+        }
     }
     if (std::string_view(format) == "auto") {
         try {

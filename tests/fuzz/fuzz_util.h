@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "vaecf/csr.h"
+#include "vaecf/dataset.h"
 
 namespace vaecf::fuzz {
 
@@ -156,6 +158,53 @@ inline void checkCsr(const core::CsrMatrix& m, const std::string& what) {
                 broken(what + ": value not finite");
         }
     }
+}
+
+// A dataset readDataset() returned: a well-formed matrix, one non-empty id per user and item,
+// metadata for none or every item with genres in range, and, when the file order was kept
+// (ReadOptions::keepFileOrder), an order entry for every stored interaction, in range.
+inline void checkDataset(const core::Dataset& ds, bool keepOrder) {
+    checkCsr(ds.interactions, "interactions");
+    check(ds.userIds.size() == static_cast<std::size_t>(ds.numUsers()), "one id per user");
+    check(ds.itemIds.size() == static_cast<std::size_t>(ds.numItems()), "one id per item");
+    check(ds.numInteractions() > 0, "a dataset read without error has interactions");
+    check(ds.items.empty() || ds.items.size() == ds.itemIds.size(),
+          "metadata: none or one per item");
+    for (const auto& m : ds.items)
+        for (auto g : m.genres)
+            check(g >= 0 && static_cast<std::size_t>(g) < ds.genreNames.size(),
+                  "genre index in range");
+    for (const auto& id : ds.itemIds) check(!id.empty(), "item ids are not empty");
+    for (const auto& id : ds.userIds) check(!id.empty(), "user ids are not empty");
+    if (keepOrder) {
+        const auto& o = ds.fileOrder;
+        check(o.users.size() == o.items.size(), "file order: as many users as items");
+        check(o.users.size() >= static_cast<std::size_t>(ds.numInteractions()),
+              "file order: every stored interaction");
+        for (std::size_t k = 0; k < o.users.size(); ++k)
+            check(o.users[k] >= 0 && o.users[k] < ds.numUsers() && o.items[k] >= 0 &&
+                      o.items[k] < ds.numItems(),
+                  "file order in range");
+    }
+}
+
+// The dataset's read report agrees with it: lines skipped only with ReadOptions::skipBadLines,
+// the first kExamples of them described, summaries exactly when something was skipped or
+// repeated, and every record either stored or counted as a repeated pair.
+inline void checkReport(const core::Dataset& ds, bool skipBadLines) {
+    const core::ReadReport& r = ds.readReport;
+    check(r.skippedLines >= 0 && (skipBadLines || r.skippedLines == 0),
+          "lines are skipped only when asked to");
+    check(r.firstSkipped.size() ==
+              static_cast<std::size_t>(
+                  std::min<std::int64_t>(r.skippedLines, core::ReadReport::kExamples)),
+          "the first skipped lines are kept, up to kExamples");
+    for (const auto& m : r.firstSkipped) check(!m.empty(), "skipped-line messages say something");
+    check(r.skippedSummary().empty() == (r.skippedLines == 0), "a summary when lines were skipped");
+    check(r.duplicates >= 0 && r.records - r.duplicates == ds.numInteractions(),
+          "records = stored interactions + repeated pairs");
+    check(r.duplicatesSummary().empty() == (r.duplicates == 0),
+          "a summary when pairs were repeated");
 }
 
 }  // namespace vaecf::fuzz

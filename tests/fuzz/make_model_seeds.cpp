@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Writes one tiny model file per model of the catalogue (random initial weights, 5 items,
 // every size hyperparameter at 2 or 3) into the folder given as the first argument: the seeds
-// of the model and project fuzz corpora (make_seeds.py prepends the control byte). With a
+// of the model and project fuzz corpora (make_seeds.py prepends the control byte), and
+// bivae-prior.vaecf, a BiVAE trained one epoch with user and item side features, whose file
+// holds the side-feature priors ("user.prior.W", ".b", "item.prior.W", ".b"). With a
 // second folder, also training checkpoints of every iterative model on the split of
 // checkpoint_split.h (the seeds of fuzz_checkpoint), three per model:
 //   <id>-best-none     1 of 3 epochs, no validation: no best parameters;
@@ -16,6 +18,7 @@
 #include <map>
 
 #include "checkpoint_split.h"
+#include "vaecf/bivae.h"
 #include "vaecf/checkpoint.h"
 #include "vaecf/error.h"
 #include "vaecf/model.h"
@@ -64,6 +67,26 @@ void writeCheckpoints(const std::filesystem::path& out, const std::string& id, C
     }
 }
 
+// A BiVAE with the constrained adaptive prior: side features for the 4 users (2 columns) and
+// the 5 items (1 column), trained one epoch so that the priors are not their initial values.
+// A model loaded from the file has no features and adopts the priors (BiVae::setState), the
+// only way a model file reaches that branch.
+void writeBiVaeWithPrior(const std::filesystem::path& out, const Config& config,
+                         const CsrMatrix& train, const ModelMeta& meta) {
+    auto model = createModel("bivae", config);
+    auto& bivae = dynamic_cast<BiVae&>(*model);
+    bivae.setSideFeatures(Tensor{4, 2, {1, 0, 0, 1, 1, 1, 0.5f, -1}},
+                          Tensor{5, 1, {0, 1, 2, 0.5f, -1}});
+    bivae.initialize(train, 7);
+    bivae.trainEpoch(train, 1, {}, {});
+    const auto path = out / "bivae-prior.vaecf";
+    saveModelFile(path, bivae, meta);
+    const TensorMap loaded = loadModelFile(path).model->parameters();
+    for (const char* name : {"user.prior.W", "user.prior.b", "item.prior.W", "item.prior.b"})
+        if (!loaded.count(name))
+            fail(path.string() + ": expected tensor '" + name + "'");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,6 +123,7 @@ int main(int argc, char** argv) {
             meta.splitFingerprint = "0123456789abcdef";
             meta.training = {{"seed", 7}, {"best_epoch", 1}};
             saveModelFile(out / (info.id + ".vaecf"), *model, meta);
+            if (info.id == "bivae") writeBiVaeWithPrior(out, config, train, meta);
             if (!checkpoints.empty()) writeCheckpoints(checkpoints, info.id, config);
         }
     } catch (const Error& e) {

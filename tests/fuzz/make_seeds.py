@@ -9,6 +9,9 @@ the checkpoint seeds from the training checkpoints it writes into a second folde
     build/tests/fuzz/fuzz_make_model_seeds /tmp/vaecf-model-seeds /tmp/vaecf-checkpoint-seeds
     tests/fuzz/make_seeds.py /tmp/vaecf-model-seeds /tmp/vaecf-checkpoint-seeds
 
+"--only TARGET" writes the seeds of one target that needs no model files (dataset, archive,
+split or side_features) and nothing else, e.g. tests/fuzz/make_seeds.py --only dataset.
+
 The fuzzers grow the corpus from these seeds; the minimised result is kept in corpus/
 (see README.md).
 """
@@ -20,6 +23,7 @@ import lzma
 import os
 import sys
 import tarfile
+import warnings
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,8 +81,14 @@ FORMAT = {"auto": 0, "ml100k": 1, "ml1m": 2, "mlcsv": 3, "netflix": 4, "msd": 5,
           "lines-count": 7, "delimited": 8, "lastfm": 9, "liang": 10}
 
 
-def dataset(name, layout, fmt, flags, cols, *parts):
-    put("dataset", name, bytes([LAYOUT[layout], FORMAT[fmt], flags, cols]) + files(*parts))
+# Byte 1 above the format id: skipBadLines, small limits (64-byte lines, 32-byte parser
+# chunks), a 1 MiB memory limit, estimateDatasetMemory() as well.
+SKIP_BAD, LINE_64, MEMORY_1MIB, ESTIMATE = 0x10, 0x20, 0x40, 0x80
+
+
+def dataset(name, layout, fmt, flags, cols, *parts, options=0):
+    control = bytes([LAYOUT[layout], FORMAT[fmt] | options, flags, cols])
+    put("dataset", name, control + files(*parts))
 
 
 def dataset_seeds():
@@ -104,6 +114,131 @@ def dataset_seeds():
     dataset("u1-base", "u1.base", "auto", 0, 0, U_DATA, U_ITEM)
     dataset("liang-folder", "liang", "auto", 1, 0, SPLIT_TRAIN, "10\n20\n30\n")
     dataset("cancel", "ml100k", "auto", 0x80, 0, U_DATA)
+
+
+# ------------------------------------------------------------------------------------------
+# More dataset seeds, for reader branches the ones above miss. The first file is sniffed by its
+# content, so a u.data or data.csv that is a gzip, bzip2, xz, zip or tar is read through
+# libarchive: member names are free, and a few hundred bytes decompress to more than the 64 KiB
+# sample, the 256 KiB parser chunk or the 1 MiB first buffer.
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+def zip_fixed(members):
+    """Like zip_of, but with a fixed time stamp (the same bytes every run) and repeated names."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name": on purpose in zip-netflix-duplicate
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            z.writestr(info, data)
+    return b.getvalue()
+
+
+def dataset_coverage_seeds():
+    ml100k = b"1\t2\t3\t4\n2\t3\t4\t5\n"
+    ratings_dat = b"1::2::3::4\n"
+    ratings_csv = b"userId,movieId,rating,timestamp\n1,2,3,4\n"
+    movie1, movie2 = b"1:\n5,3,2005\n", b"2:\n6,3,2005\n"
+
+    # Plain files.
+    # excerpt(): a rating of 45 four-byte characters; "..." only because of the byte cut.
+    dataset("excerpt-4byte-utf8", "ml100k", "ml100k", 0, 0, "1\t2\t" + "\U0001F600" * 45 + "\t4\n")
+    # IdTable::growDirect(): the direct id array grows over an id already hashed (70000).
+    dataset("lines-growdirect", "ratings.txt", "lines", 0, 0, "1 70000\n2 60000\n3 65000\n")
+    # IdTable::add(): two 16-byte ids with the same hashBytes() value (the second word cancels
+    # the difference of the first): collision with the last key, then in the probe loop.
+    dataset("msd-hash-collision", "msd", "msd", 0, 0,
+            "useraaaabbbbbbbb\tsong1\t1\nuyvxgnomJwTHJu7x\tsong1\t2\nuseraaaabbbbbbbb\tsong2\t1\n")
+    # firstNonBlankLine(): a first line over the 64-byte limit is refused.
+    dataset("delim-firstline-over-64b", "data.csv", "delimited", 0, 0, "x" * 100 + "\n1,2,3\n",
+            options=LINE_64)
+    # ChunkParser error() returning true: malformed lines skipped and reported.
+    dataset("delim-skip-bad-lines", "data.csv", "delimited", (2 << 2) | (1 << 5), 0,
+            "u,i,r\n1,2,3\nbad\n1,3,x\n2,2,4\n" + "y" * 100 + "\n", options=SKIP_BAD)
+    # Skipping with a 64-byte line limit: a short and an over-long u.data line, Meta::bad()
+    # counting a malformed u.item line.
+    dataset("ml100k-skip-and-line-limit", "ml100k", "auto", 0, 0,
+            "1\t2\t3\t4\nq\n" + "1\t" * 40 + "\n2\t2\t3\t4", "1|T|01-Jan-1995||u|0|1\nbad",
+            "unknown|0\n", options=SKIP_BAD | LINE_64)
+
+    # gzip, bzip2, xz: large text from small seeds.
+    # open failure: a gzip stream cut after 40 bytes, "cannot open the archive: ...".
+    dataset("gz-truncated", "ml100k", "auto", 0, 0, gz(ml100k * 50)[:40])
+    # readDataset(): the last sampled line is dropped when the data exceeds 64 KiB.
+    dataset("gz-delim-big", "data.csv", "delimited", 0, 0, gz(b"1,2\n3,4\n" * 9000))
+    # sampleOf()/detectFile(): a 70 000-byte first line, truncated sample; readEntry stops at
+    # maxBytes.
+    dataset("gz-detect-longline", "data.csv", "auto", 0, 0, gz(b"a" * 70000 + b"\n"))
+    # sampleOf(): exactly 64 KiB ending without a newline, a truncated sample of several lines.
+    dataset("gz-sample-exactly-64k-no-final-newline", "data.csv", "auto", 0, 0x10,
+            gz(b"1,2\n" * 16383 + b"1,22"))
+    # Several parser chunks (LINE_64 also makes them 32 bytes): a chunk that is not its
+    # segment's first, the merge of later chunks.
+    dataset("delim-small-chunks", "data.csv", "delimited", 2 << 2, 0x10, "1,2\n3,4\n" * 40,
+            options=LINE_64)
+    # parseTriplets(): a last line without a newline, the chunk window reaches the end.
+    dataset("lines-nonl-small-chunks", "ratings.txt", "lines", 0, 0,
+            "1 2\n" * 20 + "1 " + "2 " * 20, options=LINE_64)
+    # netflixLine()/parseTriplets(): rating lines of later chunks inherit the movie.
+    dataset("netflix-small-chunks", "netflix", "netflix", 0, 0,
+            "1:\n" + "5,3,2005-01-01\n6,4,2005-01-02\n" * 20 + "2:\n7,1,2005-01-03\n",
+            options=LINE_64)
+    # ChunkParser: a 102-byte line (over the 64-byte limit) across a chunk cut.
+    dataset("lines-line-over-64b-at-chunk-cut", "ratings.txt", "lines", 0, 0,
+            "1 2\n" * 20 + "1 " + "3" * 100 + "\n" + "1 2\n" * 5, options=LINE_64)
+    # ChunkParser, lines-count: the too-long line is the last, without a newline.
+    dataset("linescount-long-line-no-newline-64b", "users.dat", "lines-count", 0, 0,
+            "1 2\n" * 20 + "1 " + "3" * 100, options=LINE_64)
+    # readEntry: "decompresses to more than the memory limit" (2.4 MB, 1 MiB limit).
+    dataset("bz2-memory-limit-refusal", "data.csv", "auto", 0, 0, bz2.compress(b"1,2,3\n" * 400000),
+            options=MEMORY_1MIB | ESTIMATE)
+    # IdTable::rehash(): more than 1024 hashed ids (13-digit items) in one chunk.
+    dataset("xz-lines-2100-hashed-items", "ratings.txt", "lines", 0, 0,
+            lzma.compress(b"1 " + b" ".join(b"%d" % (10**12 + i) for i in range(2100)) + b"\n",
+                          preset=9 | lzma.PRESET_EXTREME))
+
+    # tar: ArchiveReader::next() fails on a second header with a bad checksum.
+    tar = bytearray(tar_of([("u.data", ml100k), ("x.dat", "1")], "w")[:3072])
+    tar[1024 + 148:1024 + 156] = b"0000000\0"
+    dataset("tar-badsum2", "ml100k", "auto", 0, 0, bytes(tar))
+
+    # zip: member names. datasetName(): the MovieLens release from the folder name.
+    dataset("zip-ml10m", "ml100k", "auto", 0, 0,
+            zip_fixed([("ml-10M100K/ratings.dat", ratings_dat)]))
+    for release in ("ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest", "ml-latest-small"):
+        dataset("zip-mlcsv-" + release, "ml100k", "auto", 0, 0,
+                zip_fixed([(release + "/ratings.csv", ratings_csv)]))
+    # datasetName(): dirName "/" gives an empty stem, the name "MovieLens".
+    dataset("zip-ratings-root-dirname", "ml100k", "auto", 0, 0,
+            zip_fixed([("//ratings.dat", ratings_dat)]))
+    # detectFile(): u1.test is ml100k by its name.
+    dataset("zip-u1test", "ml100k", "auto", 0, 0, zip_fixed([("u1.test", b"1\t2\t3\t4\n")]))
+    # netflixNumber(): -1 for an empty number, trailing text and 20 digits (parseInt).
+    dataset("zip-netflix-badnumbers", "ml100k", "auto", 0, 0,
+            zip_fixed([("mv_.txt", b"x"), ("mv_12a.txt", b"x"),
+                       ("combined_data_99999999999999999999.txt", b"x"),
+                       ("mv_0000001.txt", movie1)]))
+    # readMany() on an archive: mv_*.txt files next to unwanted members.
+    dataset("zip-netflix-mv", "ml100k", "auto", 0, 0,
+            zip_fixed([("training_set/mv_0000002.txt", movie2),
+                       ("training_set/mv_0000001.txt", movie1),
+                       ("training_set/mv_abc.txt", b"x"), ("combined_data_x.txt", b"x")]))
+    # readMany(): "./" stripped from member names; readEntry's cap from the shared limit.
+    dataset("zip-netflix-dotslash", "ml100k", "auto", 0, 0,
+            zip_fixed([("./combined_data_1.txt", movie1), ("./combined_data_2.txt", movie2)]))
+    # readMany(): the second copy of a member is skipped.
+    dataset("zip-netflix-duplicate", "ml100k", "auto", 0, 0,
+            zip_fixed([("combined_data_1.txt", movie1), ("combined_data_1.txt", movie1),
+                       ("combined_data_2.txt", movie2)]))
+    # readMany(): an unwanted member of the same length as a wanted one (the memcmp).
+    dataset("zip-netflix-samelen-other", "ml100k", "auto", 0, 0,
+            zip_fixed([("aombined_data_1.txt", b"x"), ("combined_data_1.txt", movie1),
+                       ("combined_data_2.txt", movie2)]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -134,9 +269,35 @@ def tar_of(members, mode):
     return b.getvalue()
 
 
-def archive(name, archive_name, fmt, data, keep_order=False):
-    flags = (FORMAT[fmt] << 1) | (1 if keep_order else 0)
+# Byte 1 above keepFileOrder and the format: a memory limit (16 KiB, 256 KiB, 1 MiB) and
+# skipBadLines with a 64-byte line limit.
+LIMIT_16K, LIMIT_256K, LIMIT_1M, ARCHIVE_SKIP_BAD = 1 << 5, 2 << 5, 3 << 5, 0x80
+
+
+def archive(name, archive_name, fmt, data, keep_order=False, options=0):
+    flags = (FORMAT[fmt] << 1) | (1 if keep_order else 0) | options
     put("archive", name, bytes([ARCHIVE_NAMES.index(archive_name), flags]) + data)
+
+
+def zip_understated(members, declared):
+    """zip_fixed, but every member records `declared` as its uncompressed size (in its local
+    header and in the central directory): the estimate believes it, the data goes on."""
+    b = bytearray(zip_fixed(members))
+    at = 0
+    while True:  # local headers: the uncompressed size at +22
+        at = b.find(b"PK\x03\x04", at)
+        if at < 0:
+            break
+        b[at + 22:at + 26] = declared.to_bytes(4, "little")
+        at += 4
+    at = 0
+    while True:  # central directory entries: at +24
+        at = b.find(b"PK\x01\x02", at)
+        if at < 0:
+            break
+        b[at + 24:at + 28] = declared.to_bytes(4, "little")
+        at += 4
+    return bytes(b)
 
 
 def archive_seeds():
@@ -161,10 +322,42 @@ def archive_seeds():
     archive("gz-lines", "ratings.txt.gz", "auto", gzip.compress(LINES.encode(), mtime=0))
     archive("gz-msd", "train_triplets.txt.gz", "msd", gzip.compress(MSD.encode(), mtime=0), True)
 
+    # Memory limits. readMany(): two Netflix members recording 1000 bytes each; the first fits
+    # the limit, the second "decompresses to more than the ... left of the memory limit ...
+    # after the files read before it" (6.4 + 24 KB under 16 KiB, 96 + 240 KB under 256 KiB).
+    rating = b"11,3,2005-09-06\n"
+    archive("zip-netflix-understated-shared-limit-16k", "ml-1m.zip", "auto",
+            zip_understated([("combined_data_1.txt", b"1:\n" + rating * 400),
+                             ("combined_data_2.txt", b"2:\n" + rating * 1500)], 1000),
+            options=LIMIT_16K)
+    archive("zip-netflix-understated-shared-limit-256k", "ml-1m.zip", "auto",
+            zip_understated([("combined_data_1.txt", b"1:\n" + rating * 6000),
+                             ("combined_data_2.txt", b"2:\n" + rating * 15000)], 1000),
+            options=LIMIT_256K)
+    # readEntry(): a .gz estimated at 4 x its size expands to 57 KB, past a 16 KiB limit.
+    archive("gz-mlcsv-past-16k", "ratings.csv.gz", "auto",
+            gz(ML_CSV.encode() + b"1,10,4.0,964982703\n" * 3000), options=LIMIT_16K)
+    # skipBadLines with 64-byte lines: a short and an over-long u.data line, a malformed u.item
+    # line, skipped and reported; the file order kept; a 1 MiB limit the data fits in.
+    archive("tar-ml100k-skip-bad-lines", "data.tar", "auto",
+            tar_of([("ml-100k/u.data", U_DATA + "bad line\n" + "1\t" * 40 + "\n"),
+                    ("ml-100k/u.item", U_ITEM + "bad\n"), ("ml-100k/u.genre", U_GENRE)], "w"),
+            True, options=ARCHIVE_SKIP_BAD | LIMIT_1M)
+    # readMetaFile() under the memory limit: a small ratings.csv and a 75 KB movies.csv (300
+    # bytes compressed) refused under 16 KiB, read under 256 KiB.
+    big_movies = [("ml-latest-small/ratings.csv", ML_CSV.encode()),
+                  ("ml-latest-small/movies.csv",
+                   MOVIES_CSV.encode() + b"40,Same Film (1999),Drama\n" * 3000)]
+    archive("zip-mlcsv-big-movies-16k", "ml-latest-small.zip", "auto", zip_fixed(big_movies),
+            options=LIMIT_16K)
+    archive("zip-mlcsv-big-movies-256k", "ml-latest-small.zip", "auto", zip_fixed(big_movies),
+            options=LIMIT_256K)
+
 
 # ------------------------------------------------------------------------------------------
-# Liang split folders (fuzz_split): missing-files byte, then unique_sid.txt, train.csv,
-# validation_tr.csv, validation_te.csv, test_tr.csv, test_te.csv, unique_uid.txt.
+# Liang split folders (fuzz_split): missing-files byte (bit 7: skip bad lines), then
+# unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv, test_tr.csv, test_te.csv,
+# unique_uid.txt.
 
 def split_seeds():
     sid = "10\n20\n30\n40\n"
@@ -176,6 +369,13 @@ def split_seeds():
     put("split", "crlf-blank", b"\x00" + files("10\r\n20\r\n\r\n", "uid,sid\r\n0,0\r\n\r\n1,1\r\n",
                                               "uid,sid\r\n", "uid,sid\r\n2,1\r\n", "uid,sid\r\n3,0\r\n",
                                               "uid,sid\r\n", "a\nb\nc\nd\n"))
+    # Bit 7: skipping bad lines (six here, one more than the report keeps) and repeated pairs.
+    put("split", "skip-bad-lines", b"\x80" + files(sid, "uid,sid\n0,0\n0,9\n1,x\n1,1\n0,0\n-1,2\n 1 , 2 \n1,2,3\n",
+                                                  "uid,sid\n2,0\n2,3\n7,1\n", "uid,sid\n2,1\n2,1\n",
+                                                  "uid,sid\n3,3\n4,1\nx\n", "uid,sid\n3,0\n4,2\n\n", uid))
+    put("split", "skip-bad-lines-no-unique-uid", b"\xc0" + files(sid, "sid,uid\n0,0\n1,0\n9,1\n2,1\n",
+                                                                "uid,sid\n2,0\n2,-3\n", "uid,sid\n2,1\n",
+                                                                "uid,sid\n3,3\n3;3\n", "uid,sid\n3,0\n"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -228,6 +428,9 @@ def model_seeds(model_dir):
                 models[f[:-6]] = fh.read()
     for mid, data in models.items():
         put("model", mid, b"\x00" + data)
+        # Control bits 1-4 (fuzz_model.cpp): saved and loaded again, copied, embeddings and
+        # pseudo-input latents, means without log-variances; so that every model meets them.
+        put("model", mid + "-every-check", b"\x1e" + data)
     if "popularity" in models:
         put("model", "popularity-own-crc", b"\x01" + models["popularity"])
     # Projects: a model-less run, one run per model file, two runs.
@@ -277,16 +480,24 @@ def checkpoint_seeds(checkpoint_dir):
 
 
 def main():
-    dataset_seeds()
-    archive_seeds()
-    split_seeds()
-    side_feature_seeds()
-    if len(sys.argv) > 1:
-        model_seeds(sys.argv[1])
+    writers = {"dataset": (dataset_seeds, dataset_coverage_seeds), "archive": (archive_seeds,),
+               "split": (split_seeds,), "side_features": (side_feature_seeds,)}
+    args = sys.argv[1:]
+    if args[:1] == ["--only"]:
+        if len(args) != 2 or args[1] not in writers:
+            sys.exit("usage: make_seeds.py --only " + "|".join(writers))
+        for write in writers[args[1]]:
+            write()
+        return
+    for target in writers.values():
+        for write in target:
+            write()
+    if len(args) > 0:
+        model_seeds(args[0])
     else:
         print("no model folder given: skipping the model and project seeds", file=sys.stderr)
-    if len(sys.argv) > 2:
-        checkpoint_seeds(sys.argv[2])
+    if len(args) > 1:
+        checkpoint_seeds(args[1])
     else:
         print("no checkpoint folder given: skipping the checkpoint seeds", file=sys.stderr)
 

@@ -57,6 +57,46 @@ private Q_SLOTS:
                  std::string("run batches: column 'kl' holds string, expected a number"));
     }
 
+    // Metrics of an evaluation that scored no user are NaN (metrics.cpp), and so is a
+    // diverged epoch's training loss: saved as null, they reopen as NaN. The reader used to
+    // refuse them ("type must be number, but is null"), so such a project could not be
+    // opened again once saved.
+    void nanMetricsRoundTrip() {
+        auto run = runFromJson(nlohmann::json::parse(projectJson([](auto&) {}))["runs"][0]);
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        EpochPoint e;
+        e.report.epoch = 1;
+        e.report.train.loss = nan;
+        e.report.train.recon = 2.5;
+        e.report.validated = true;
+        e.report.validation.mean = {{"ndcg@100", nan}, {"coverage@100", 0.25}};
+        e.report.validation.stdError = {{"ndcg@100", 0.0}};
+        run->epochs.push_back(e);
+        run->test = e.report.validation;
+        const nlohmann::json j = nlohmann::json::parse(runToJson(*run).dump());  // as on disk
+        QVERIFY(j["test"]["mean"]["ndcg@100"].is_null());
+        const auto back = runFromJson(j);
+        QVERIFY(std::isnan(back->epochs.at(0).report.train.loss));
+        QCOMPARE(back->epochs.at(0).report.train.recon, 2.5);
+        QVERIFY(std::isnan(back->epochs.at(0).report.validation.mean.at("ndcg@100")));
+        QCOMPARE(back->epochs.at(0).report.validation.mean.at("coverage@100"), 0.25);
+        QVERIFY(std::isnan(back->test->mean.at("ndcg@100")));
+        QCOMPARE(back->test->stdError.at("ndcg@100"), 0.0);
+        // Anything else than a number or null is refused, naming the field.
+        nlohmann::json bad = j;
+        bad["test"]["mean"]["ndcg@100"] = "high";
+        QCOMPARE(errorOf([&] { runFromJson(bad); }),
+                 std::string("run report: 'mean' of 'ndcg@100' holds string, expected a number"));
+        bad = j;
+        bad["test"]["std_error"] = 3;
+        QCOMPARE(errorOf([&] { runFromJson(bad); }),
+                 std::string("run report: 'std_error' holds number, expected an object"));
+        bad = j;
+        bad["epochs"][0]["train"]["kl"] = true;
+        QCOMPARE(errorOf([&] { runFromJson(bad); }),
+                 std::string("run epochs: 'train' field 'kl' holds boolean, expected a number"));
+    }
+
     void numbersThatFitNoFieldAreRefused() {
         test::TempDir dir;
         const QString folder = QString::fromStdString(dir.path().string());

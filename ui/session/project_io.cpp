@@ -30,14 +30,41 @@ nlohmann::json termsJson(const core::LossTerms& t) {
     return {{"loss", t.loss}, {"recon", t.recon}, {"kl", t.kl}, {"beta", t.beta}, {"penalty", t.penalty}};
 }
 
+// JSON has no NaN or infinity: nlohmann writes them as null, read back here as NaN (a
+// diverged run's loss, the metrics of an evaluation that scored no user).
+double numberOrNaN(const nlohmann::json& v, const std::string& what) {
+    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!v.is_number()) fail(what + " holds " + v.type_name() + ", expected a number");
+    return v.get<double>();
+}
+
+// Field `key` of the object `j` (0 when absent).
+double numberField(const nlohmann::json& j, const char* key, const std::string& where) {
+    const auto it = j.find(key);
+    return it == j.end() ? 0.0 : numberOrNaN(*it, where + " field '" + key + "'");
+}
+
 core::LossTerms termsFrom(const nlohmann::json& j) {
+    const std::string where = "run epochs: 'train'";
     core::LossTerms t;
-    t.loss = j.value("loss", 0.0);
-    t.recon = j.value("recon", 0.0);
-    t.kl = j.value("kl", 0.0);
-    t.beta = j.value("beta", 0.0);
-    t.penalty = j.value("penalty", 0.0);
+    t.loss = numberField(j, "loss", where);
+    t.recon = numberField(j, "recon", where);
+    t.kl = numberField(j, "kl", where);
+    t.beta = numberField(j, "beta", where);
+    t.penalty = numberField(j, "penalty", where);
     return t;
+}
+
+// name -> value, null read as NaN.
+std::map<std::string, double> metricMap(const nlohmann::json& j, const char* key) {
+    std::map<std::string, double> out;
+    const auto it = j.find(key);
+    if (it == j.end()) return out;
+    if (!it->is_object())
+        fail(std::string("run report: '") + key + "' holds " + it->type_name() + ", expected an object");
+    for (auto m = it->begin(); m != it->end(); ++m)
+        out[m.key()] = numberOrNaN(*m, std::string("run report: '") + key + "' of '" + m.key() + "'");
+    return out;
 }
 
 nlohmann::json reportJson(const core::MetricReport& r) {
@@ -49,8 +76,8 @@ nlohmann::json reportJson(const core::MetricReport& r) {
 
 core::MetricReport reportFrom(const nlohmann::json& j) {
     core::MetricReport r;
-    r.mean = j.value("mean", std::map<std::string, double>{});
-    r.stdError = j.value("std_error", std::map<std::string, double>{});
+    r.mean = metricMap(j, "mean");
+    r.stdError = metricMap(j, "std_error");
     r.usersScored = intValue(j, "users_scored", std::int64_t{0});
     r.usersWithoutHeldOut = intValue(j, "users_without_heldout", std::int64_t{0});
     return r;
@@ -151,26 +178,22 @@ std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
             if (b.at(k).size() != n)
                 fail(std::string("run batches: column '") + k + "' has " + std::to_string(b.at(k).size()) +
                      " values, 'update' has " + std::to_string(n));
-        // JSON has no NaN: a diverged run's last loss is written as null and read back as NaN.
-        const auto numberOrNaN = [](const nlohmann::json& v, const char* column) {
-            if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
-            if (!v.is_number())
-                fail(std::string("run batches: column '") + column + "' holds " + v.type_name() +
-                     ", expected a number");
-            return v.get<double>();
+        // A diverged run's last loss is written as null and read back as NaN.
+        const auto column = [&](const char* name, std::size_t i) {
+            return numberOrNaN(b[name][i], std::string("run batches: column '") + name + "'");
         };
         r->batches.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             BatchPoint& p = r->batches[i];
             p.update = core::jsonInteger<std::int64_t>(b["update"][i], "run batches 'update'");
             p.epoch = core::jsonInteger<int>(b["epoch"][i], "run batches 'epoch'");
-            p.epochProgress = numberOrNaN(b["x"][i], "x");
-            p.seconds = numberOrNaN(b["seconds"][i], "seconds");
-            p.terms.loss = numberOrNaN(b["loss"][i], "loss");
-            p.terms.recon = numberOrNaN(b["recon"][i], "recon");
-            p.terms.kl = numberOrNaN(b["kl"][i], "kl");
-            p.terms.beta = numberOrNaN(b["beta"][i], "beta");
-            p.terms.penalty = numberOrNaN(b["penalty"][i], "penalty");
+            p.epochProgress = column("x", i);
+            p.seconds = column("seconds", i);
+            p.terms.loss = column("loss", i);
+            p.terms.recon = column("recon", i);
+            p.terms.kl = column("kl", i);
+            p.terms.beta = column("beta", i);
+            p.terms.penalty = column("penalty", i);
         }
         for (const auto& e : j.at("epochs")) {
             EpochPoint p;
@@ -178,12 +201,12 @@ std::shared_ptr<Run> runFromJson(const nlohmann::json& j) {
             p.report.train = termsFrom(e.at("train"));
             p.report.batches = intValue(e, "batches", std::int64_t{0});
             p.report.updates = intValue(e, "updates", std::int64_t{0});
-            p.report.trainSeconds = e.value("train_seconds", 0.0);
-            p.report.evalSeconds = e.value("eval_seconds", 0.0);
+            p.report.trainSeconds = numberField(e, "train_seconds", "run epochs:");
+            p.report.evalSeconds = numberField(e, "eval_seconds", "run epochs:");
             p.report.validated = e.value("validated", false);
             p.report.improved = e.value("improved", false);
             if (p.report.validated) p.report.validation = reportFrom(e.at("validation"));
-            p.seconds = e.value("seconds", 0.0);
+            p.seconds = numberField(e, "seconds", "run epochs:");
             r->epochs.push_back(std::move(p));
         }
         if (j.contains("test")) r->test = reportFrom(j["test"]);

@@ -127,6 +127,10 @@ struct ReadOptions {
     bool skipBadLines = false;
     // Lines longer than this are malformed ("line longer than 64 MiB"); they are never copied.
     std::size_t maxLineBytes = std::size_t(64) << 20;
+    // The interaction files are parsed in chunks (cut at line ends) of at least this many
+    // bytes, spread over the threads. The result is the same for any size; small values only
+    // let tests and fuzzers reach chunk boundaries with small files.
+    std::size_t minChunkBytes = std::size_t(256) << 10;
     // Memory that reading may take, in bytes; 0: 90 % of this machine's physical memory.
     // readDataset() refuses, before reading, a dataset estimated to need more.
     double memoryLimit = 0;
