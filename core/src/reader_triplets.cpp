@@ -171,6 +171,7 @@ struct Chunk {
     std::uint32_t lastMovie = 0;     // local id of the last "MovieID:" of the chunk
     std::int64_t inheritLine = 0;    // first rating line before the chunk's first MovieID line
     std::int64_t inheritCount = 0;   // rating lines before the chunk's first MovieID line
+    std::vector<std::int64_t> inheritLines;  // the first kExamples of them (skipping bad lines)
 };
 
 constexpr std::size_t kExamples = static_cast<std::size_t>(ReadReport::kExamples);
@@ -463,6 +464,8 @@ private:
             if (m_c.segmentStart) return error(line, "rating line before any 'MovieID:' line");
             if (m_c.inheritLine == 0) m_c.inheritLine = line;
             ++m_c.inheritCount;
+            if (m_skip && m_c.inheritLines.size() < static_cast<std::size_t>(ReadReport::kExamples))
+                m_c.inheritLines.push_back(line);
         }
         std::uint32_t uid;
         if (!internUser(user, uid)) return false;
@@ -817,7 +820,6 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
             bool dropped = false;
             if (format.kind == LineFormat::Kind::Netflix && c.inheritLine > 0 &&
                 movie == kInherit && limits.skipBadLines) {
-                const std::int64_t line = segments[seg].firstLine - 1 + segLines + c.inheritLine;
                 std::size_t w = 0;
                 for (std::size_t j = 0; j < c.i.size(); ++j) {
                     if (c.i[j] == kInherit) continue;
@@ -830,9 +832,14 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                 c.i.resize(w);
                 c.v.resize(w);
                 out.skipped += c.inheritCount;
-                skips.push_back({k, line,
-                                 locate(segments[seg].display, line,
-                                        "rating line before any 'MovieID:' line")});
+                // Each of the first few is an example (they may come before the chunk's
+                // other skipped lines, and a later chunk's).
+                for (const std::int64_t local : c.inheritLines) {
+                    const std::int64_t line = segments[seg].firstLine - 1 + segLines + local;
+                    skips.push_back({k, line,
+                                     locate(segments[seg].display, line,
+                                            "rating line before any 'MovieID:' line")});
+                }
                 c.inheritLine = 0;
                 dropped = true;
             }

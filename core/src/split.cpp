@@ -339,11 +339,13 @@ void forEachLine(std::string_view text, F&& f) {
 }
 
 // Lines of a one-id-per-line file (unique_sid.txt / unique_uid.txt); blank lines only at the end.
+// Every id must read back the same from the files exportLiangSplit writes, where any of them
+// can become line 1.
 std::vector<std::string> readIdLines(const std::filesystem::path& path, bool unique) {
     const std::string text = readWholeFile(path);
     std::vector<std::string> ids;
     i64 blankAt = 0;
-    std::unordered_set<std::string_view> seen;
+    std::unordered_set<std::string> seen;
     forEachLine(text, [&](i64 number, std::string_view line) {
         if (line.empty()) {
             if (!blankAt) blankAt = number;
@@ -351,9 +353,18 @@ std::vector<std::string> readIdLines(const std::filesystem::path& path, bool uni
         }
         if (blankAt)
             failAt(path.string(), blankAt, "empty line (line k holds the id of index k - 1)");
-        if (unique && !seen.insert(line).second)
+        std::string id = detail::toUtf8(line);  // Latin-1 when not UTF-8: ids go into JSON
+        // forEachLine skips a byte-order mark at the start of the file only; one opening an id
+        // (a later line, or a second mark on line 1) would be taken for the file's own mark
+        // when that id is written back as line 1, and the id would change.
+        if (id.starts_with("\xEF\xBB\xBF"))
+            failAt(path.string(), number,
+                   "id starts with a UTF-8 byte-order mark (U+FEFF), expected one only at the "
+                   "start of the file");
+        // Compared as read (UTF-8): "\xE9" in Latin-1 and "\xC3\xA9" are the same id.
+        if (unique && !seen.insert(id).second)
             failAt(path.string(), number, "id \"" + shown(line) + "\" appears twice");
-        ids.push_back(detail::toUtf8(line));  // Latin-1 when not UTF-8: ids go into JSON
+        ids.push_back(std::move(id));
     });
     if (ids.empty()) failAt(path.string(), 0, "the file lists no ids");
     return ids;
@@ -431,14 +442,18 @@ Pairs readPairs(const std::filesystem::path& path, i64 numItems, i64 numUsers,
     return p;
 }
 
-// Rows = uid - lo over [lo, hi]; ids from unique_uid.txt (or the numbers).
-void checkRange(const std::filesystem::path& path, i64 lo, i64 hi, std::size_t lines) {
+// Rows = uid - lo over [lo, hi]; ids from unique_uid.txt (or the numbers). Checked twice: on
+// the pairs read, before the rows are allocated, and on the distinct pairs once the matrices
+// hold them (`what` = "distinct interactions"), so that repeated lines cannot stretch a part:
+// exportLiangSplit writes each pair once, and its folder must load back.
+void checkRange(const std::filesystem::path& path, i64 lo, i64 hi, std::size_t count,
+                const char* what = "interactions") {
     // hi - lo cannot overflow (0 <= lo <= hi); hi - lo + 1 could.
-    if (hi - lo >= 4 * static_cast<i64>(lines) + 1000)
+    if (hi - lo >= 4 * static_cast<i64>(count) + 1000)
         failAt(path.string(), 0,
                "user indices run from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                   " for only " + std::to_string(lines) +
-                   " interactions: uids must be contiguous within a part");
+                   " for only " + std::to_string(count) + " " + what +
+                   ": uids must be contiguous within a part");
 }
 
 std::vector<std::string> rowIds(i64 lo, i64 rows, const std::vector<std::string>& uniqueUid) {
@@ -667,6 +682,8 @@ Split loadLiangSplit(const std::filesystem::path& folder, bool skipBadLines, Rea
         const auto [lo, hi] = std::minmax_element(p.uid.begin(), p.uid.end());
         checkRange(path, *lo, *hi, p.uid.size());
         s.train = pairsToCsr(p, *lo, *hi - *lo + 1, numItems, *errors.report);
+        checkRange(path, *lo, *hi, static_cast<std::size_t>(s.train.nnz()),
+                   "distinct interactions");
         s.trainUserIds = rowIds(*lo, *hi - *lo + 1, uniqueUid);
     }
     auto part = [&](const std::string& prefix) {
@@ -686,6 +703,8 @@ Split loadLiangSplit(const std::filesystem::path& folder, bool skipBadLines, Rea
         HeldOut h;
         h.foldIn = pairsToCsr(tr, lo, hi - lo + 1, numItems, *errors.report);
         h.heldOut = pairsToCsr(te, lo, hi - lo + 1, numItems, *errors.report);
+        checkRange(trPath, lo, hi, static_cast<std::size_t>(h.foldIn.nnz() + h.heldOut.nnz()),
+                   "distinct interactions");
         h.userIds = rowIds(lo, hi - lo + 1, uniqueUid);
         return h;
     };

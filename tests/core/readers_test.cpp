@@ -225,6 +225,29 @@ private Q_SLOTS:
                 QCOMPARE(d.readReport.duplicates, whole.readReport.duplicates);
             }
         }
+        // Skipping bad lines: the same count and the same first examples, in file order
+        // (chunks after the first used to report only the first of their Netflix rating
+        // lines before any 'MovieID:' line; found by fuzz_dataset with 32-byte chunks).
+        const auto nb = writeFile(dir / "b/combined_data_1.txt",
+                                  "5,3,2005-01-01\n6,4,2005-01-02\nx\n" +
+                                      std::string("7,2,2005-01-03\n") + "8,2,2005-01-03\n" +
+                                      "9,2,2005-01-03\n1:\n6,4,2005-01-02\n");
+        ReadOptions skip;
+        skip.skipBadLines = true;
+        std::vector<std::string> expected;
+        for (int line : {1, 2, 3, 4, 5})
+            expected.push_back(nb.string() + ":" + std::to_string(line) +
+                               (line == 3 ? ": expected 3 fields separated by ',' (CustomerID,Rating,"
+                                            "Date) or a 'MovieID:' line, found 1 fields"
+                                          : ": rating line before any 'MovieID:' line"));
+        for (std::size_t chunk : {std::size_t(1) << 18, std::size_t(1), std::size_t(20)}) {
+            skip.minChunkBytes = chunk;
+            const Dataset d = readDataset(nb, skip);
+            QCOMPARE(d.readReport.skippedLines, std::int64_t(6));
+            QCOMPARE(d.readReport.firstSkipped, expected);
+            QCOMPARE(d.numInteractions(), std::int64_t(1));
+        }
+
         writeFile(ud, udata + "1\t2\n" + udata);
         ReadOptions o;
         o.minChunkBytes = 7;

@@ -579,6 +579,115 @@ private Q_SLOTS:
         }
     }
 
+    // regressions/split/unique-*: ids that did not survive exportLiangSplit and loading back.
+    // The export renumbers the users from 0, so any id can become line 1, where a leading
+    // byte-order mark is taken for the file's own; and ids are compared as read (UTF-8).
+    void idFilesSurviveTheRoundTrip() {
+        TempDir tmp;
+        const auto dir = tmp / "split";
+        const auto sidPath = dir / "unique_sid.txt";
+        const auto uidPath = dir / "unique_uid.txt";
+        // Train uids start at 1: unique_uid.txt's line 2 becomes line 1 of the export.
+        writeFile(sidPath, "\xEF\xBB\xBF" "10\n20\n30\n");
+        writeFile(uidPath, "u0\nu\xEF\xBB\xBF" "1\nu2\nu3\nu4\n");
+        writeFile(dir / "train.csv", "uid,sid\n1,0\n1,1\n2,2\n");
+        writeFile(dir / "validation_tr.csv", "uid,sid\n3,0\n");
+        writeFile(dir / "validation_te.csv", "uid,sid\n3,1\n");
+        writeFile(dir / "test_tr.csv", "uid,sid\n4,2\n");
+        writeFile(dir / "test_te.csv", "uid,sid\n4,0\n");
+        auto errorOf = [&] {
+            try {
+                (void)loadLiangSplit(dir);
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        // The file's own mark is skipped; a mark inside an id is part of it and round-trips.
+        const Split s = loadLiangSplit(dir);
+        QCOMPARE(s.itemIds, (std::vector<std::string>{"10", "20", "30"}));
+        QCOMPARE(s.trainUserIds, (std::vector<std::string>{"u\xEF\xBB\xBF" "1", "u2"}));
+        exportLiangSplit(s, tmp / "out");
+        compareSplits(loadLiangSplit(tmp / "out"), s);
+
+        // A later line opening with a mark: it would be line 1 of the export, and lost there.
+        writeFile(uidPath, "u0\n\xEF\xBB\xBF" "u1\nu2\nu3\nu4\n");
+        QCOMPARE(errorOf(), uidPath.string() +
+                                ":2: id starts with a UTF-8 byte-order mark (U+FEFF), expected "
+                                "one only at the start of the file");
+        // After blanks too (lines are trimmed before).
+        writeFile(uidPath, "u0\n u1\nu2\n\t\xEF\xBB\xBF" "u3\nu4\n");
+        QCOMPARE(errorOf(), uidPath.string() +
+                                ":4: id starts with a UTF-8 byte-order mark (U+FEFF), expected "
+                                "one only at the start of the file");
+        writeFile(uidPath, "u0\nu1\nu2\nu3\nu4\n");
+        // Two marks at the start: the second opened the first id, and the export lost it.
+        writeFile(sidPath, "\xEF\xBB\xBF\xEF\xBB\xBF" "10\n20\n30\n");
+        QCOMPARE(errorOf(), sidPath.string() +
+                                ":1: id starts with a UTF-8 byte-order mark (U+FEFF), expected "
+                                "one only at the start of the file");
+        // Bytes that are not UTF-8 are Latin-1: "\xE9" is the "\xC3\xA9" of line 3 (the export
+        // wrote both as "\xC3\xA9" and then refused to load them back).
+        writeFile(sidPath, "\xE9\n20\n\xC3\xA9\n");
+        QCOMPARE(errorOf(), sidPath.string() + ":3: id \"\xC3\xA9\" appears twice");
+        // Ids that are not UTF-8 and differ stay apart, and round-trip.
+        writeFile(sidPath, "\xE9\n20\n\xE8\n");
+        const Split latin = loadLiangSplit(dir);
+        QCOMPARE(latin.itemIds, (std::vector<std::string>{"\xC3\xA9", "20", "\xC3\xA8"}));
+        exportLiangSplit(latin, tmp / "out");
+        compareSplits(loadLiangSplit(tmp / "out"), latin);
+    }
+
+    // regressions/split/heldout-repeated-pairs-stretch-uid-range: a part's uid range is
+    // checked against its distinct pairs, not its lines. Repeats let a sparse range pass, and
+    // the export (each pair once) was then refused: "validation_tr.csv: user indices run from
+    // 1 to 1100 for only 4 interactions".
+    void repeatedPairsDoNotStretchAPart() {
+        TempDir tmp;
+        const auto dir = tmp / "split";
+        writeFile(dir / "unique_sid.txt", "10\n20\n");
+        writeFile(dir / "train.csv", "uid,sid\n0,0\n");
+        std::string tr = "uid,sid\n1,0\n";
+        for (int k = 0; k < 300; ++k) tr += "1,1\n";
+        writeFile(dir / "validation_tr.csv", tr + "1100,0\n");
+        writeFile(dir / "validation_te.csv", "uid,sid\n1,1\n");
+        writeFile(dir / "test_tr.csv", "uid,sid\n1101,0\n");
+        writeFile(dir / "test_te.csv", "uid,sid\n1101,1\n");
+        const std::string expected =
+            (dir / "validation_tr.csv").string() +
+            ": user indices run from 1 to 1100 for only 4 distinct interactions: uids must be "
+            "contiguous within a part";
+        for (bool skip : {false, true}) {
+            ReadReport report;
+            try {
+                (void)loadLiangSplit(dir, skip, &report);
+                QFAIL("expected an error");
+            } catch (const Error& e) {
+                QCOMPARE(std::string(e.what()), expected);
+            }
+        }
+        // The same in train.csv.
+        writeFile(dir / "train.csv", tr + "1100,0\n");
+        writeFile(dir / "validation_tr.csv", "uid,sid\n1101,0\n");
+        writeFile(dir / "validation_te.csv", "uid,sid\n1101,1\n");
+        try {
+            (void)loadLiangSplit(dir);
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QCOMPARE(std::string(e.what()),
+                     (dir / "train.csv").string() +
+                         ": user indices run from 1 to 1100 for only 3 distinct interactions: "
+                         "uids must be contiguous within a part");
+        }
+        // Repeats within the distinct pairs' allowance still load, and round-trip.
+        writeFile(dir / "train.csv", tr + "900,0\n");
+        const Split s = loadLiangSplit(dir);
+        QCOMPARE(s.train.rows, i64{900});
+        QCOMPARE(s.train.nnz(), i64{3});
+        exportLiangSplit(s, tmp / "out");
+        compareSplits(loadLiangSplit(tmp / "out"), s);
+    }
+
     void malformedFolders() {
         TempDir tmp;
         const auto dir = tmp / "split";
