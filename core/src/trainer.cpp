@@ -282,24 +282,35 @@ Trainer::Trainer(const Split& split, const Checkpoint& ck, const ResumeOptions& 
     if (model) {
         if (model->info().id != ck.modelId)
             fail(src + "the checkpoint's model is " + ck.modelId + ", not " + model->info().id);
-        if (model->config() != ck.config) {
+        // Compared with the defaults filled in, as createModel fills them: a checkpoint whose
+        // config leaves out a setting (or writes 8 as 8.0) loads and resumes with the model
+        // the trainer creates itself, so the same model given (the command line creates it
+        // from the checkpoint) must be taken too.
+        Config stored;
+        try {
+            stored = validateConfig(model->info().params, ck.config, ck.modelId);
+        } catch (const Error& e) {
+            fail(src + e.what());
+        }
+        if (model->config() != stored) {
             std::string field;
-            for (const auto& [k, v] : ck.config.items())
+            for (const auto& [k, v] : stored.items())
                 if (!model->config().contains(k) || model->config()[k] != v) {
                     field = k;
                     break;
                 }
             if (field.empty())
                 for (const auto& [k, v] : model->config().items())
-                    if (!ck.config.contains(k)) {
+                    if (!stored.contains(k)) {
                         field = k;
                         break;
                     }
+            const auto shown = [&](const Config& c) {
+                return c.contains(field) ? formatParamValue(c[field]) : std::string("unset");
+            };
             fail(src + "the checkpoint's model config differs in '" + field + "' (checkpoint " +
-                 (ck.config.contains(field) ? formatParamValue(ck.config[field]) : "unset") +
-                 ", given " +
-                 (model->config().contains(field) ? formatParamValue(model->config()[field]) : "unset") +
-                 ")");
+                 (ck.config.contains(field) ? "" : "unset, default ") + shown(stored) +
+                 ", given " + shown(model->config()) + ")");
         }
     } else {
         try {

@@ -326,6 +326,40 @@ private Q_SLOTS:
         VAECF_EXPECT_ERROR(ease.checkpoint(), "trainer: ease fits in one step: its runs have no checkpoints");
     }
 
+    // A checkpoint whose config leaves out settings that have defaults, or writes an integer
+    // as 8.0, loads (the loader validates it through createModel); the command line resumes it
+    // with createModel(ck.modelId, ck.config), the app lets the trainer create the model: both
+    // must take it and train alike, so the configs are compared with the defaults filled in.
+    void configsAreComparedWithTheirDefaults() {
+        vaecf::test::TempDir dir;
+        const auto path = dir / "run.ckpt";
+        auto t = fresh("mult-vae", 3, 1);
+        t->runEpoch();
+        Checkpoint written = t->checkpoint();
+        written.config = smallConfig("mult-vae");  // dropout, l2, learning_rate ... left out
+        written.config["latent_dim"] = 8.0;
+        saveCheckpointFile(path, written);
+        const Checkpoint ck = loadCheckpointFile(path);
+        QVERIFY(!ck.config.contains("dropout"));
+        const std::string p = path.string();
+        ResumeOptions ro;
+        ro.threads = 1;
+        Trainer own(split(), ck, ro);
+        Trainer given(split(), ck, ro, createModel(ck.modelId, ck.config));
+        QCOMPARE(given.model().config(), own.model().config());
+        own.run();
+        given.run();
+        QCOMPARE(given.epochsRun(), 3);
+        COMPARE_HISTORY(given.history(), own.history());
+        COMPARE_TENSORS(given.model().state(), own.model().state());
+        // A setting the checkpoint leaves out differs from the given one: named with its default.
+        Config cfg = smallConfig("mult-vae");
+        cfg["dropout"] = 0.25;
+        VAECF_EXPECT_ERROR(Trainer(split(), ck, ro, createModel("mult-vae", cfg)),
+                           p + ": the checkpoint's model config differs in 'dropout' "
+                               "(checkpoint unset, default 0.5, given 0.25)");
+    }
+
     void refusesDamagedFiles() {
         vaecf::test::TempDir dir;
         const auto path = dir / "run.ckpt";
