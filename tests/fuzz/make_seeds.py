@@ -452,13 +452,51 @@ def model_seeds(model_dir):
                           run_json(2, "itemknn", model_file="models/run-2.vaecf")],
                          {"kind": "liang-folder", "path": "/tmp/split"}),
             models["mult-dae"], models["itemknn"]))
+    project_rebuild_seeds(models, file_data)
+
+
+def project_rebuild_seeds(models, file_data):
+    """Control bits 1 and 2 of fuzz_project.cpp: the data rebuilt as opening the project does
+    (small demo data; a data file inside the project folder, read from where a model file
+    goes, its bytes kept by bit 0), the project applied and every run's JSON read back."""
+    demo = {"kind": "demo", "path": "",
+            "demo": {"users": 300, "items": 60, "clusters": 4, "genres": 6, "mean_activity": 10,
+                     "seed": 3},
+            "split": {"heldout_users": 20, "seed": 98765, "recipe": "notebook"}}
+    # A run as saved while training, without name, colour, date or fingerprint: applyProject
+    # fills them in.
+    bare = dict(run_json(2, "popularity"), name="", state="running", colour="", created="",
+                fingerprint="")
+    if "popularity" in models:
+        put("project", "demo-rebuilt-applied", b"\x06" + files(
+            project_json([run_json(1, "popularity", model_file="models/run-1.vaecf"), bare], demo),
+            models["popularity"]))
+    # NaN (a diverged loss, metrics of an evaluation that scored no user) are saved as null.
+    nan = run_json(1, "ease", {"lambda": 100.0})
+    nan["batches"]["loss"] = [None, 2.5]
+    nan["epochs"][0]["train"]["loss"] = None
+    nan["epochs"][0]["validation"]["mean"]["ndcg@100"] = None
+    nan["test"]["std_error"]["recall@20"] = None
+    put("project", "nan-metrics-round-trip", b"\x04" + project_json([nan]))
+    ratings = "user,item,rating\n" + "".join(
+        "u%d,i%d,%d\n" % (u, i, 4 + (u + i) % 2) for u in range(1, 9) for i in range(1, 7))
+    in_folder = dict(file_data, path="", relative_path="models/run-2.vaecf",
+                     split=dict(file_data["split"], heldout_users=2))
+    if "popularity" in models:
+        put("project", "data-file-in-project-folder", b"\x07" + files(
+            project_json([run_json(1, "popularity", model_file="models/run-1.vaecf")], in_folder),
+            models["popularity"], ratings))
+    put("project", "split-folder-in-project-folder", b"\x02" + project_json(
+        [run_json(1, "popularity")], {"kind": "liang-folder", "path": "", "relative_path": "models"}))
 
 
 # ------------------------------------------------------------------------------------------
 # Training checkpoints (fuzz_checkpoint), from make_model_seeds' checkpoints. Each twice:
 # control byte 0 and the file (the harness writes the CRC), and control byte 8 and the file
 # taken apart (JSON header, separator, tensor section: the harness puts the container around
-# them). The control bits for one more epoch (2) and a stop after the first batch (4) on a few.
+# them). The control bits for one more epoch (2) and a stop after the first batch (4) on a few,
+# and on a few the resume as the command line does it (16), epochs one below those run (32,
+# with 2: as many as run) and the checkpoint saved and loaded again (64).
 
 def checkpoint_parts(data):
     hlen = int.from_bytes(data[16:24], "little")
@@ -474,6 +512,12 @@ def checkpoint_seeds(checkpoint_dir):
         put("checkpoint", f + "-parts", b"\x08" + checkpoint_parts(data))
         if f.startswith("mult-vae-") or f.startswith("bivae-"):
             put("checkpoint", f + "-parts-one-more-epoch-stopped", b"\x0e" + checkpoint_parts(data))
+            put("checkpoint", f + "-parts-cli-one-more-epoch-stopped", b"\x1e" + checkpoint_parts(data))
+        if f.startswith("bivae-"):
+            put("checkpoint", f + "-parts-saved-again", b"\x48" + checkpoint_parts(data))
+        if f in ("mult-vae-best-state", "mult-vae-best-tensors"):  # 1 and 2 epochs run
+            put("checkpoint", f + "-parts-one-epoch-fewer", b"\x28" + checkpoint_parts(data))
+            put("checkpoint", f + "-parts-epochs-as-run", b"\x2a" + checkpoint_parts(data))
     if "mult-dae-best-state" in names:
         with open(os.path.join(checkpoint_dir, "mult-dae-best-state"), "rb") as fh:
             put("checkpoint", "mult-dae-best-state-own-crc", b"\x01" + fh.read())

@@ -97,6 +97,31 @@ private Q_SLOTS:
                  std::string("run epochs: 'train' field 'kl' holds boolean, expected a number"));
     }
 
+    // The data file's delimiter is one byte, the first of the saved string. For "é" that was
+    // 0xC3, half a UTF-8 character: the project opened, but saving it again threw
+    // nlohmann's type_error 316 ("incomplete UTF-8 string") instead of writing project.json
+    // (found by fuzz_project's round trip of the data source). A non-ASCII delimiter is
+    // refused on reading; an ASCII one, "::" included, still reads and saves.
+    void nonAsciiDelimiterIsRefused() {
+        test::TempDir dir;
+        const QString folder = QString::fromStdString(dir.path().string());
+        test::writeFile(dir / "project.json", projectJson([](auto& j) {
+            j["data"]["read"] = {{"delimiter", "\u00e9"}};
+        }));
+        QCOMPARE(errorOf([&] { readProject(folder); }),
+                 (dir / "project.json").string() +
+                     ": data source field 'read.delimiter' must be an ASCII character, got '\u00e9'");
+        for (const char* d : {";", "::", "\t", ""}) {
+            test::writeFile(dir / "project.json", projectJson([&](auto& j) {
+                j["data"]["read"] = {{"delimiter", d}};
+            }));
+            const ProjectFile p = readProject(folder);
+            QCOMPARE(p.source.read.delimiter, *d);
+            const std::string saved = p.source.toJson().dump();
+            QCOMPARE(DataSource::fromJson(nlohmann::json::parse(saved)).toJson().dump(), saved);
+        }
+    }
+
     void numbersThatFitNoFieldAreRefused() {
         test::TempDir dir;
         const QString folder = QString::fromStdString(dir.path().string());

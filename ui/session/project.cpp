@@ -105,6 +105,11 @@ DataSource DataSource::fromJson(const nlohmann::json& j) {
         const auto& r = j["read"];
         s.read.format = field<std::string>(r, "format", "auto");
         const std::string d = field<std::string>(r, "delimiter", "");
+        // The delimiter is one byte: the first byte of a non-ASCII character would be half of
+        // it, which toJson() cannot write back into project.json (UTF-8), so the project could
+        // not be saved again (found by fuzz_project).
+        if (!d.empty() && static_cast<unsigned char>(d[0]) >= 0x80)
+            fail("data source field 'read.delimiter' must be an ASCII character, got '" + d + "'");
         s.read.delimiter = d.empty() ? 0 : d[0];
         if (r.contains("header") && r["header"].is_boolean()) s.read.header = r["header"].get<bool>();
         s.read.userColumn = field<int>(r, "user_column", 0);
