@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "fixtures.h"
 #include "test_util.h"
 #include "vaecf/model.h"
 #include "vaecf/model_file.h"
@@ -174,13 +175,7 @@ private Q_SLOTS:
         config["hidden_dims"] = {3};
         config["latent_dim"] = 2;
         auto model = createModel("mult-vae", config);
-        CsrMatrix train;
-        train.rows = 4;
-        train.cols = 5;
-        train.indptr = {0, 2, 4, 5, 7};
-        train.indices = {0, 1, 1, 2, 3, 0, 4};
-        train.values.assign(train.indices.size(), 1.0f);
-        model->initialize(train, 7);
+        model->initialize(vaecf::test::tinyTrain(), 7);
         const auto path = dir / "no-ids.vaecf";
         saveModelFile(path, *model, ModelMeta{});
         const QString m = QString::fromStdString(path.string());

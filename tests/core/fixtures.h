@@ -25,6 +25,17 @@ inline std::vector<Triple> triples(const core::Dataset& d) {
     return out;
 }
 
+// The 4-user, 5-item training matrix of the tiny model files (as make_model_seeds writes).
+inline core::CsrMatrix tinyTrain() {
+    core::CsrMatrix train;
+    train.rows = 4;
+    train.cols = 5;
+    train.indptr = {0, 2, 4, 5, 7};
+    train.indices = {0, 1, 1, 2, 3, 0, 4};
+    train.values.assign(train.indices.size(), 1.0f);
+    return train;
+}
+
 inline core::Split clusterSplit(int users = 400, int items = 60, int clusters = 4,
                                 int perUser = 10, std::uint64_t seed = 7) {
     using namespace vaecf::core;

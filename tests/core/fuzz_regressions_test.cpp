@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "../fuzz/checkpoint_split.h"
+#include "fixtures.h"
 #include "reader_triplets.h"
 #include "test_util.h"
 #include "vaecf/checkpoint.h"
@@ -56,13 +57,7 @@ fs::path tinyModel(const fs::path& path, const std::string& id) {
         if (s.name == "latent_dim") config[s.name] = 2;
     }
     auto model = createModel(id, config);
-    CsrMatrix train;
-    train.rows = 4;
-    train.cols = 5;
-    train.indptr = {0, 2, 4, 5, 7};
-    train.indices = {0, 1, 1, 2, 3, 0, 4};
-    train.values.assign(train.indices.size(), 1.0f);
-    model->initialize(train, 7);
+    model->initialize(vaecf::test::tinyTrain(), 7);
     ModelMeta meta;
     meta.itemIds = {"10", "20", "30", "40", "50"};
     saveModelFile(path, *model, meta);

@@ -56,30 +56,12 @@ bool smallData(const ui::DataSource& s, const fs::path& folder) {
            !(static_cast<double>(d.users) * d.meanActivity > 50000);
 }
 
-void checkHeldOut(const core::HeldOut& h, std::int64_t items, const char* what) {
-    fuzz::checkCsr(h.foldIn, std::string(what) + " fold-in");
-    fuzz::checkCsr(h.heldOut, std::string(what) + " held-out");
-    fuzz::check(h.foldIn.rows == h.heldOut.rows, "fold-in and held-out rows agree");
-    fuzz::check(h.foldIn.cols == items && h.heldOut.cols == items, "held-out parts: every item");
-    fuzz::check(h.userIds.size() == static_cast<std::size_t>(h.foldIn.rows), "one id per row");
-}
-
-std::int64_t splitNnz(const core::Split& s) {
-    return s.train.nnz() + s.validation.foldIn.nnz() + s.validation.heldOut.nnz() +
-           s.test.foldIn.nnz() + s.test.heldOut.nnz();
-}
-
 // What buildDataState() promises of the state it returns.
 void checkData(const ui::DataState& st, const ui::DataSource& source) {
     using Kind = ui::DataSource::Kind;
     const core::Split& s = st.split;
     const auto items = static_cast<std::int64_t>(s.itemIds.size());
-    fuzz::checkCsr(s.train, "train");
-    fuzz::check(s.train.cols == items, "train: every item");
-    fuzz::check(s.trainUserIds.size() == static_cast<std::size_t>(s.train.rows),
-                "one id per train row");
-    checkHeldOut(s.validation, items, "validation");
-    checkHeldOut(s.test, items, "test");
+    fuzz::checkSplit(s);
     fuzz::check(s.items.empty() || s.items.size() == s.itemIds.size(),
                 "split metadata: none or one per item");
     for (const auto& m : s.items)
@@ -163,7 +145,7 @@ void checkData(const ui::DataState& st, const ui::DataSource& source) {
     fuzz::check(s.validation.foldIn.rows == s.test.foldIn.rows && s.test.foldIn.rows > 0 &&
                     s.train.rows > 0,
                 "validation and test hold as many users, training some");
-    fuzz::check(items <= d.numItems() && splitNnz(s) <= d.numInteractions(),
+    fuzz::check(items <= d.numItems() && fuzz::splitNnz(s) <= d.numInteractions(),
                 "the split's items and interactions come from the data");
     if (source.kind == Kind::Demo) {
         fuzz::check(st.clusterNames.size() == static_cast<std::size_t>(source.demo.clusters),

@@ -22,19 +22,6 @@ using namespace vaecf;
 
 namespace {
 
-void checkHeldOut(const core::HeldOut& h, std::int64_t items, const char* what) {
-    fuzz::checkCsr(h.foldIn, std::string(what) + " fold-in");
-    fuzz::checkCsr(h.heldOut, std::string(what) + " held-out");
-    fuzz::check(h.foldIn.rows == h.heldOut.rows, "fold-in and held-out rows agree");
-    fuzz::check(h.foldIn.cols == items && h.heldOut.cols == items, "held-out parts: every item");
-    fuzz::check(h.userIds.size() == static_cast<std::size_t>(h.foldIn.rows), "one id per row");
-}
-
-std::int64_t totalNnz(const core::Split& s) {
-    return s.train.nnz() + s.validation.foldIn.nnz() + s.validation.heldOut.nnz() +
-           s.test.foldIn.nnz() + s.test.heldOut.nnz();
-}
-
 // What the report of a successful load must say. pairsToCsr counts every pair it is given in
 // `records` and every repeat it drops in `duplicates`, for all five matrices, so the pairs kept
 // are exactly the stored entries.
@@ -52,19 +39,9 @@ void checkReport(const core::ReadReport& r, const core::Split& s, bool skipping,
         fuzz::check(m.compare(0, prefix.size(), prefix) == 0, "skipped-line messages name the file");
     }
     fuzz::check(r.duplicates >= 0 && r.records >= r.duplicates, "records include the repeats");
-    fuzz::check(r.records - r.duplicates == totalNnz(s),
+    fuzz::check(r.records - r.duplicates == fuzz::splitNnz(s),
                 "records - duplicates == the entries of the five matrices");
     fuzz::check(r.memoryEstimate > 0, "a memory estimate");
-}
-
-void checkSplit(const core::Split& s) {
-    const auto items = static_cast<std::int64_t>(s.itemIds.size());
-    fuzz::checkCsr(s.train, "train");
-    fuzz::check(s.train.cols == items, "train: every item");
-    fuzz::check(s.trainUserIds.size() == static_cast<std::size_t>(s.train.rows),
-                "one id per train row");
-    checkHeldOut(s.validation, items, "validation");
-    checkHeldOut(s.test, items, "test");
 }
 
 // The split written by exportLiangSplit reads back as the same split.
@@ -78,9 +55,9 @@ void checkRoundTrip(const core::Split& s, const fuzz::Scratch& scratch) {
     } catch (const core::Error& e) {
         fuzz::broken(std::string("the exported split does not load back: ") + e.what());
     }
-    checkSplit(back);
+    fuzz::checkSplit(back);
     fuzz::check(r.skippedLines == 0 && r.duplicates == 0, "the export writes no bad or repeated line");
-    fuzz::check(r.records == totalNnz(back), "the export writes one line per entry");
+    fuzz::check(r.records == fuzz::splitNnz(back), "the export writes one line per entry");
     fuzz::check(back.itemIds == s.itemIds, "round trip: item ids");
     fuzz::check(back.trainUserIds == s.trainUserIds, "round trip: train user ids");
     fuzz::check(back.validation.userIds == s.validation.userIds, "round trip: validation user ids");
@@ -118,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::refused(e);
         return 0;
     }
-    checkSplit(s);
+    fuzz::checkSplit(s);
     checkReport(report, s, skipBadLines, dir);
     (void)s.fingerprintHex();
     // Nothing skipped: reading strictly takes the same path and gives the same split.

@@ -22,6 +22,7 @@
 
 #include "vaecf/csr.h"
 #include "vaecf/dataset.h"
+#include "vaecf/split.h"
 
 namespace vaecf::fuzz {
 
@@ -205,6 +206,31 @@ inline void checkReport(const core::Dataset& ds, bool skipBadLines) {
           "records = stored interactions + repeated pairs");
     check(r.duplicatesSummary().empty() == (r.duplicates == 0),
           "a summary when pairs were repeated");
+}
+
+// A held-out part of a split: fold-in and held-out matrices well formed, of one shape.
+inline void checkHeldOut(const core::HeldOut& h, std::int64_t items, const char* what) {
+    checkCsr(h.foldIn, std::string(what) + " fold-in");
+    checkCsr(h.heldOut, std::string(what) + " held-out");
+    check(h.foldIn.rows == h.heldOut.rows, "fold-in and held-out rows agree");
+    check(h.foldIn.cols == items && h.heldOut.cols == items, "held-out parts: every item");
+    check(h.userIds.size() == static_cast<std::size_t>(h.foldIn.rows), "one id per row");
+}
+
+// A split's matrices well formed, with one id per row and every item in each.
+inline void checkSplit(const core::Split& s) {
+    const auto items = static_cast<std::int64_t>(s.itemIds.size());
+    checkCsr(s.train, "train");
+    check(s.train.cols == items, "train: every item");
+    check(s.trainUserIds.size() == static_cast<std::size_t>(s.train.rows), "one id per train row");
+    checkHeldOut(s.validation, items, "validation");
+    checkHeldOut(s.test, items, "test");
+}
+
+// The entries of a split's five matrices.
+inline std::int64_t splitNnz(const core::Split& s) {
+    return s.train.nnz() + s.validation.foldIn.nnz() + s.validation.heldOut.nnz() +
+           s.test.foldIn.nnz() + s.test.heldOut.nnz();
 }
 
 }  // namespace vaecf::fuzz
