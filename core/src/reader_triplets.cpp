@@ -169,9 +169,8 @@ struct Chunk {
     // Netflix
     bool hasMovie = false;
     std::uint32_t lastMovie = 0;     // local id of the last "MovieID:" of the chunk
-    std::int64_t inheritLine = 0;    // first rating line before the chunk's first MovieID line
     std::int64_t inheritCount = 0;   // rating lines before the chunk's first MovieID line
-    std::vector<std::int64_t> inheritLines;  // the first kExamples of them (skipping bad lines)
+    std::vector<std::int64_t> inheritLines;  // local lines of the first kExamples of them
 };
 
 constexpr std::size_t kExamples = static_cast<std::size_t>(ReadReport::kExamples);
@@ -462,10 +461,8 @@ private:
             iid = m_c.lastMovie;
         } else {
             if (m_c.segmentStart) return error(line, "rating line before any 'MovieID:' line");
-            if (m_c.inheritLine == 0) m_c.inheritLine = line;
             ++m_c.inheritCount;
-            if (m_skip && m_c.inheritLines.size() < static_cast<std::size_t>(ReadReport::kExamples))
-                m_c.inheritLines.push_back(line);
+            if (m_c.inheritLines.size() < kExamples) m_c.inheritLines.push_back(line);
         }
         std::uint32_t uid;
         if (!internUser(user, uid)) return false;
@@ -818,7 +815,7 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
             // have no movie when no earlier chunk of the file had one; they go, and their users
             // are not numbered unless other lines name them.
             bool dropped = false;
-            if (format.kind == LineFormat::Kind::Netflix && c.inheritLine > 0 &&
+            if (format.kind == LineFormat::Kind::Netflix && !c.inheritLines.empty() &&
                 movie == kInherit && limits.skipBadLines) {
                 std::size_t w = 0;
                 for (std::size_t j = 0; j < c.i.size(); ++j) {
@@ -840,7 +837,7 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
                                      locate(segments[seg].display, line,
                                             "rating line before any 'MovieID:' line")});
                 }
-                c.inheritLine = 0;
+                c.inheritLines.clear();
                 dropped = true;
             }
             if (format.kind != LineFormat::Kind::LinesCount) {
@@ -865,10 +862,10 @@ Triplets parseTriplets(const std::vector<Segment>& segments, const LineFormat& f
             for (std::size_t j = 0; j < im.size(); ++j)
                 im[j] = textItems ? items.add(c.items.texts()[j]) : items.add(c.items.numbers()[j]);
             if (format.kind == LineFormat::Kind::Netflix) {
-                if (c.inheritLine > 0) {
+                if (!c.inheritLines.empty()) {
                     if (movie == kInherit)
                         failAt(segments[seg].display,
-                               segments[seg].firstLine - 1 + segLines + c.inheritLine,
+                               segments[seg].firstLine - 1 + segLines + c.inheritLines.front(),
                                "rating line before any 'MovieID:' line");
                     im.push_back(movie);  // local kInherit is mapped through the table end
                 }
