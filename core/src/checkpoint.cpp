@@ -224,7 +224,10 @@ void checkCounters(const std::string& p, const TensorMap& state, std::int64_t up
 // so that a small (crafted or corrupted) checkpoint cannot make a resumed trainer allocate
 // gigabytes before the state is checked tensor by tensor (the rules of model files: at least
 // one value per item, two-sided models one per user too, the model's memory estimate at most
-// 1024 times the bytes of the state plus 1 GiB).
+// 1024 times the bytes of the state plus 1 GiB). One-sided models here are also held to 16
+// users per value (or 2^24): only iterative models have checkpoints, and each holds a weight
+// matrix of items x hidden units, so no real run comes near it (model files of popularity
+// models, with one value per item, have no such bound).
 void checkDeclaredShapes(const std::string& p, const Model& model, std::int64_t items,
                          std::int64_t users, const TensorMap& state) {
     std::uint64_t held = 0;

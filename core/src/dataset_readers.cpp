@@ -913,9 +913,13 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
         const int cols[] = {options.userColumn, options.itemColumn, options.ratingColumn,
                             options.timeColumn};
         for (int k = 0; k < 4; ++k) {
+            // Options, not file content, but named with the file they were meant for: opening a
+            // project reads them from project.json and the message must say which data it was.
             if (cols[k] < (k >= 2 ? -1 : 0) || cols[k] >= 32)
-                fail("the " + columnName(k) + " column " + std::to_string(cols[k]) +
-                     " is out of range");
+                failAt(mainDisplay, 0,
+                       "the " + columnName(k) + " column is " + std::to_string(cols[k]) +
+                           "; expected " + (k >= 2 ? "-1 (none) to 31" : "0 to 31") +
+                           " (counting from 0)");
             if (cols[k] >= lf.fieldCount)
                 failAt(mainDisplay, 1,
                        "the " + columnName(k) + " column is " + std::to_string(cols[k]) +
@@ -923,7 +927,10 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
                            std::to_string(lf.fieldCount) + " fields separated by " +
                            lf.delim.describe());
         }
-        if (lf.userCol == lf.itemCol) fail("the user and item columns must differ");
+        if (lf.userCol == lf.itemCol)
+            failAt(mainDisplay, 0,
+                   "the user and item columns are both " + std::to_string(lf.userCol) +
+                       "; they must differ");
         const bool header =
             options.header.has_value()
                 ? *options.header

@@ -80,13 +80,20 @@ std::unique_ptr<Model> createModel(const std::string& id, const Config& config) 
 std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameters) {
     if (!model.initialized()) fail("cannot copy " + model.info().id + ": it was never initialized");
     auto copy = createModel(model.info().id, model.config());
-    CsrMatrix shape;
-    shape.rows = model.numUsers();
-    shape.cols = model.numItems();
-    shape.indptr.assign(static_cast<std::size_t>(shape.rows + 1), 0);
-    copy->initialize(shape, 0);
+    copy->initialize(emptyTrainingShape(*copy, model.numUsers(), model.numItems()), 0);
     copy->setState(parameters ? *parameters : model.parameters());
     return copy;
+}
+
+CsrMatrix emptyTrainingShape(const Model& model, std::int64_t users, std::int64_t items) {
+    CsrMatrix shape;
+    shape.rows = users;
+    shape.cols = items;
+    // One-sided models read only rows, cols and nnz() in initialize(); BiVAE sizes its user
+    // side from the rows and gets a well-formed matrix.
+    const bool twoSided = model.info().family == ModelFamily::TwoSided;
+    shape.indptr.assign(twoSided ? static_cast<std::size_t>(users + 1) : 1, 0);
+    return shape;
 }
 
 void splitCounter24(std::uint64_t v, float* parts, int n) {

@@ -301,12 +301,14 @@ void checkDeclaredShapes(const std::string& p, const LoadedModel& lm, std::int64
         fail(p + ": the header lists " + std::to_string(lm.meta.itemTitles.size()) +
              " item titles for " + std::to_string(items) +
              " items (expected none or one per item)");
+    // Two-sided models hold values per user and loading sizes a row index of users + 1
+    // offsets. One-sided ones only keep the count (emptyTrainingShape allocates nothing per
+    // user), so any count up to 2^31 loads: a popularity model of 20M users and 1M items saved
+    // a file that an earlier bound of 16 users per value refused to load again.
     const bool twoSided = lm.model->info().family == ModelFamily::TwoSided;
-    const std::uint64_t maxUsers = twoSided ? held : std::max<std::uint64_t>(1u << 24, 16 * held);
-    if (static_cast<std::uint64_t>(users) > maxUsers)
+    if (twoSided && static_cast<std::uint64_t>(users) > held)
         fail(p + ": the header declares " + std::to_string(users) + " users" + values +
-             (twoSided ? " (expected at least one value per user)"
-                       : " (expected at most 16 users per value, or 2^24)"));
+             " (expected at least one value per user)");
     const double need = lm.model->memoryEstimate(users, items, 0);
     const double have = 4.0 * static_cast<double>(held);
     if (need > 1024.0 * have + double(1u << 30))
@@ -333,17 +335,15 @@ LoadedModel loadModelFile(const std::filesystem::path& path) {
         lm.meta.training = header.at("training");
         const auto items = jsonInteger<std::int64_t>(header.at("items"), "header field 'items'");
         lm.model = createModel(header.at("model").get<std::string>(), header.at("config"));
-        // An empty matrix of the training shape (older files lack "users": 0 rows).
-        CsrMatrix shape;
-        shape.rows = header.contains("users")
-                         ? jsonInteger<std::int64_t>(header["users"], "header field 'users'")
-                         : 0;
-        if (shape.rows < 0 || shape.rows > (1ll << 31))
+        // The training matrix's user count (older files lack "users": 0).
+        const std::int64_t users =
+            header.contains("users")
+                ? jsonInteger<std::int64_t>(header["users"], "header field 'users'")
+                : 0;
+        if (users < 0 || users > (1ll << 31))
             fail(p + ": the model file header has an impossible user count");
-        checkDeclaredShapes(p, lm, items, shape.rows, f.tensors);
-        shape.cols = items;
-        shape.indptr.assign(static_cast<std::size_t>(shape.rows + 1), 0);
-        lm.model->initialize(shape, 0);
+        checkDeclaredShapes(p, lm, items, users, f.tensors);
+        lm.model->initialize(emptyTrainingShape(*lm.model, users, items), 0);
         lm.model->setState(f.tensors);
         return lm;
     } catch (const nlohmann::json::exception& e) {

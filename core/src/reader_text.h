@@ -75,6 +75,13 @@ struct Delim {
         case Kind::Char: break;
         }
         if (c == '\t') return "tab";
+        const auto u = static_cast<unsigned char>(c);
+        // A control byte or half of a UTF-8 character would garble the message (and make it
+        // invalid UTF-8 in the GUI's log): name it by its value instead.
+        if (u < 0x20 || u >= 0x7f) {
+            static const char hex[] = "0123456789ABCDEF";
+            return std::string("the byte 0x") + hex[u >> 4] + hex[u & 15];
+        }
         return std::string("'") + c + "'";
     }
 };

@@ -716,6 +716,32 @@ Split loadLiangSplit(const std::filesystem::path& folder, bool skipBadLines, Rea
     return s;
 }
 
+namespace {
+
+// unique_sid.txt and unique_uid.txt hold one id a line, and readIdLines trims each line and
+// takes a byte-order mark opening the file for the file's own: an id that is empty, has blanks
+// at either end or opens with a mark would come back as another id (or not at all). Such ids
+// can come from a dataset (a quoted CSV field, a mark opening a later line); they are refused
+// before anything is written, so an earlier export in the folder stays whole.
+void checkWritableIds(const std::vector<std::string>& ids, std::size_t first,
+                      const std::filesystem::path& file, const char* what) {
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        const std::string& id = ids[k];
+        const char* why = id.empty()                                  ? "is empty"
+                          : trim(id).size() != id.size()              ? "starts or ends with a blank"
+                          : id.starts_with("\xEF\xBB\xBF")             ? "starts with a byte-order mark"
+                          : id.find('\n') != std::string::npos        ? "holds a line break"
+                                                                      : nullptr;
+        if (why)
+            failAt(file.string(), 0,
+                   std::string("cannot export the split: the ") + what + " id \"" + shown(id) +
+                       "\" (line " + std::to_string(first + k + 1) + ") " + why +
+                       ", and would not read back from a file of one id per line");
+    }
+}
+
+}  // namespace
+
 void exportLiangSplit(const Split& split, const std::filesystem::path& folder) {
     const i64 t = split.train.rows;
     const i64 hv = split.validation.foldIn.rows;
@@ -726,6 +752,12 @@ void exportLiangSplit(const Split& split, const std::filesystem::path& folder) {
         static_cast<i64>(split.validation.userIds.size()) != hv ||
         static_cast<i64>(split.test.userIds.size()) != ht)
         fail("internal: inconsistent split (row, id or item counts differ)");
+    checkWritableIds(split.itemIds, 0, folder / "unique_sid.txt", "item");
+    std::size_t line = 0;
+    for (const auto* ids : {&split.trainUserIds, &split.validation.userIds, &split.test.userIds}) {
+        checkWritableIds(*ids, line, folder / "unique_uid.txt", "user");
+        line += ids->size();
+    }
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     if (ec) failAt(folder.string(), 0, "cannot create the folder: " + ec.message());

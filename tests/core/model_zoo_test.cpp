@@ -96,6 +96,31 @@ private Q_SLOTS:
         qInfo("catalog: %s", fewIds().c_str());
     }
 
+    // A model file keeps the training matrix's user count. A popularity model has one value
+    // per item, and loading used to allow at most 16 users per stored value (or 2^24): one
+    // trained on 33.5M users and 5 items saved a file it then refused to load. One-sided models
+    // now load (and copy) any user count without a row index of that size.
+    void aOneSidedModelOfManyUsersLoadsBack() {
+        const std::int64_t users = std::int64_t{1} << 25;
+        auto m = createModel("popularity");
+        const CsrMatrix train = vaecf::test::tinyTrain();
+        m->initialize(emptyTrainingShape(*m, users, train.cols), 0);
+        QCOMPARE(m->numUsers(), users);
+        m->trainEpoch(train, 1, {}, {});
+        const std::vector<float> a = scoresOf(*m, train);
+        vaecf::test::TempDir dir;
+        const auto path = dir.path() / "pop.vaecf";
+        saveModelFile(path, *m, ModelMeta{});
+        const LoadedModel lm = loadModelFile(path);
+        QCOMPARE(lm.model->numUsers(), users);
+        QCOMPARE(scoresOf(*lm.model, train), a);
+        QCOMPARE(scoresOf(*cloneModel(*lm.model), train), a);
+        // Two-sided models still need their values per user: the shape has the full index.
+        auto b = createModel("bivae");
+        QCOMPARE(emptyTrainingShape(*b, 3, 5).indptr.size(), std::size_t{4});
+        QCOMPARE(emptyTrainingShape(*m, 3, 5).indptr.size(), std::size_t{1});
+    }
+
     void scoresSurviveFilesAndCopies_data() { models(); }
     void scoresSurviveFilesAndCopies() {
         QFETCH(QString, id);

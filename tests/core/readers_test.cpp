@@ -521,6 +521,30 @@ private Q_SLOTS:
         VAECF_EXPECT_ERROR(readDataset(dir / "d.txt", o),
                            "d.txt:1: the rating column is 4 (counting from 0) but the line has "
                            "4 fields separated by '|'");
+        // Columns outside what any line can have, or the same column twice, are refused
+        // naming the file they were meant for (opening a project passes them from project.json).
+        o.ratingColumn = 3;
+        o.userColumn = -2;
+        VAECF_EXPECT_ERROR(readDataset(dir / "d.txt", o),
+                           (dir / "d.txt").string() +
+                               ": the user column is -2; expected 0 to 31 (counting from 0)");
+        o.userColumn = 1;
+        o.timeColumn = 32;
+        VAECF_EXPECT_ERROR(readDataset(dir / "d.txt", o),
+                           (dir / "d.txt").string() +
+                               ": the time column is 32; expected -1 (none) to 31 (counting from 0)");
+        o.timeColumn = -1;
+        o.itemColumn = 1;
+        VAECF_EXPECT_ERROR(readDataset(dir / "d.txt", o),
+                           (dir / "d.txt").string() +
+                               ": the user and item columns are both 1; they must differ");
+        // A delimiter that is a control byte is named by its value, not printed raw.
+        o = {};
+        o.format = "delimited";
+        o.delimiter = '\x01';
+        VAECF_EXPECT_ERROR(readDataset(dir / "d.txt", o),
+                           "d.txt:1: the item column is 1 (counting from 0) but the line has "
+                           "1 fields separated by the byte 0x01");
         // "::" by option.
         writeFile(dir / "e.dat", "a::b::1\n");
         o = {};

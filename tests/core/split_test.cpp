@@ -636,6 +636,44 @@ private Q_SLOTS:
         QCOMPARE(latin.itemIds, (std::vector<std::string>{"\xC3\xA9", "20", "\xC3\xA8"}));
         exportLiangSplit(latin, tmp / "out");
         compareSplits(loadLiangSplit(tmp / "out"), latin);
+
+        // Ids that a file of one id per line cannot give back (a split made from a dataset can
+        // hold them) are refused before anything is written: the export already in the folder
+        // stays whole.
+        const auto exportError = [&](const Split& b) {
+            try {
+                exportLiangSplit(b, tmp / "out");
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        const std::string sids = readText(tmp / "out" / "unique_sid.txt");
+        const std::string uids = readText(tmp / "out" / "unique_uid.txt");
+        // {id, as the message shows it (control characters as '?'), why}
+        const std::string bad[][3] = {
+            {"", "", "is empty"},
+            {" 20", " 20", "starts or ends with a blank"},
+            {"20\r", "20?", "starts or ends with a blank"},
+            {"\xEF\xBB\xBF" "20", "\xEF\xBB\xBF" "20", "starts with a byte-order mark"},
+        };
+        for (const auto& [id, shownId, why] : bad) {
+            Split b = latin;
+            b.itemIds[1] = id;
+            QCOMPARE(exportError(b), (tmp / "out" / "unique_sid.txt").string() +
+                                         ": cannot export the split: the item id \"" + shownId +
+                                         "\" (line 2) " + why +
+                                         ", and would not read back from a file of one id per line");
+        }
+        Split b = latin;
+        b.test.userIds.back() = "u4 ";
+        QCOMPARE(exportError(b), (tmp / "out" / "unique_uid.txt").string() +
+                                     ": cannot export the split: the user id \"u4 \" (line 4) "
+                                     "starts or ends with a blank, and would not read back from a "
+                                     "file of one id per line");
+        QCOMPARE(readText(tmp / "out" / "unique_sid.txt"), sids);
+        QCOMPARE(readText(tmp / "out" / "unique_uid.txt"), uids);
+        compareSplits(loadLiangSplit(tmp / "out"), latin);
     }
 
     // regressions/split/heldout-repeated-pairs-stretch-uid-range: a part's uid range is

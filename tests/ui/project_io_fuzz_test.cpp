@@ -122,6 +122,37 @@ private Q_SLOTS:
         }
     }
 
+    // Column numbers no line can have, or the user and item in one column, used to be
+    // refused only when the data was read, by a message that named neither project.json nor
+    // the field ("the user column -2 is out of range").
+    void badColumnsAreRefusedNamingTheField() {
+        test::TempDir dir;
+        const QString folder = QString::fromStdString(dir.path().string());
+        const std::string where = (dir / "project.json").string() + ": ";
+        const std::pair<nlohmann::json, std::string> cases[] = {
+            {{{"user_column", -2}}, "data source field 'read.user_column' must be from 0 to 31, got -2"},
+            {{{"item_column", 32}}, "data source field 'read.item_column' must be from 0 to 31, got 32"},
+            {{{"rating_column", -2}},
+             "data source field 'read.rating_column' must be from -1 to 31, got -2"},
+            {{{"time_column", 40}}, "data source field 'read.time_column' must be from -1 to 31, got 40"},
+            {{{"user_column", 3}, {"item_column", 3}},
+             "data source fields 'read.user_column' and 'read.item_column' must differ, both are 3"},
+        };
+        for (const auto& [read, message] : cases) {
+            test::writeFile(dir / "project.json",
+                            projectJson([&](auto& j) { j["data"]["read"] = read; }));
+            QCOMPARE(errorOf([&] { readProject(folder); }), where + message);
+        }
+        // The edges of the ranges are accepted.
+        test::writeFile(dir / "project.json", projectJson([](auto& j) {
+            j["data"]["read"] = {{"user_column", 31}, {"item_column", 0}, {"rating_column", -1},
+                                 {"time_column", 31}};
+        }));
+        const ProjectFile p = readProject(folder);
+        QCOMPARE(p.source.read.userColumn, 31);
+        QCOMPARE(p.source.read.ratingColumn, -1);
+    }
+
     void numbersThatFitNoFieldAreRefused() {
         test::TempDir dir;
         const QString folder = QString::fromStdString(dir.path().string());

@@ -112,10 +112,22 @@ DataSource DataSource::fromJson(const nlohmann::json& j) {
             fail("data source field 'read.delimiter' must be an ASCII character, got '" + d + "'");
         s.read.delimiter = d.empty() ? 0 : d[0];
         if (r.contains("header") && r["header"].is_boolean()) s.read.header = r["header"].get<bool>();
-        s.read.userColumn = field<int>(r, "user_column", 0);
-        s.read.itemColumn = field<int>(r, "item_column", 1);
-        s.read.ratingColumn = field<int>(r, "rating_column", 2);
-        s.read.timeColumn = field<int>(r, "time_column", -1);
+        // Checked here too (the reader checks them again) so that opening the project names
+        // project.json and the field rather than only the data file.
+        const auto column = [&](const char* key, int fallback, int lowest) {
+            const int c = field<int>(r, key, fallback);
+            if (c < lowest || c > 31)
+                fail(std::string("data source field 'read.") + key + "' must be from " +
+                     std::to_string(lowest) + " to 31, got " + std::to_string(c));
+            return c;
+        };
+        s.read.userColumn = column("user_column", 0, 0);
+        s.read.itemColumn = column("item_column", 1, 0);
+        s.read.ratingColumn = column("rating_column", 2, -1);
+        s.read.timeColumn = column("time_column", -1, -1);
+        if (s.read.userColumn == s.read.itemColumn)
+            fail("data source fields 'read.user_column' and 'read.item_column' must differ, both are " +
+                 std::to_string(s.read.userColumn));
         s.read.skipBadLines = field<bool>(r, "skip_bad_lines", false);
     }
     if (j.contains("demo")) {

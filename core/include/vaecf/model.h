@@ -173,6 +173,12 @@ std::unique_ptr<Model> createModel(const std::string& id, const Config& config =
 // can use while `model` keeps training. Optimizer moments are not copied.
 std::unique_ptr<Model> cloneModel(const Model& model, const TensorMap* parameters = nullptr);
 
+// An empty training matrix of `users` x `items` for initialize() before setState() (loading a
+// model file, copying a model). One-sided models only keep the user count, so theirs has no row
+// index: a popularity model of 2^31 users costs nothing to load. Two-sided models (BiVAE) get
+// the full empty row index of users + 1 offsets.
+CsrMatrix emptyTrainingShape(const Model& model, std::int64_t users, std::int64_t items);
+
 // Helper for state(): fetches a tensor with the expected shape or throws.
 const Tensor& requireTensor(const TensorMap& state, const std::string& name, std::int64_t rows,
                             std::int64_t cols);
