@@ -407,6 +407,9 @@ Blob Container::read(const std::string& name, std::size_t maxBytes, const Progre
         if (m_kind == Kind::Compressed) {
             member = m_primary;
         } else {
+            // Only regular files, as open() lists them: a symlink or folder of the same name
+            // before the file hid it ("the file is empty").
+            if (archive_entry_filetype(entry) != AE_IFREG) continue;
             const char* p = archive_entry_pathname(entry);
             if (!p) continue;
             member = p;
@@ -437,6 +440,7 @@ std::vector<Blob> Container::readMany(const std::vector<std::string>& wanted,
     ArchiveReader reader(m_path);
     archive_entry* entry = nullptr;
     while (reader.next(entry)) {
+        if (archive_entry_filetype(entry) != AE_IFREG) continue;  // as open() and read()
         const char* p = archive_entry_pathname(entry);
         if (!p) continue;
         std::string member = p;

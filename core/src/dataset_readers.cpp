@@ -382,7 +382,8 @@ bool firstLineIsHeader(std::string_view data, const Delim& d, int valueCol, int 
     std::string_view l1, l2;
     if (!cursor.next(l1)) return false;
     const auto f1 = leadingFields(l1, d);
-    if (valueCol >= 0) return valueCol < static_cast<int>(f1.size()) && !isNumber(f1[valueCol]);
+    // A rating of "nan" or "1e39" is data (refused with its line), not a column name.
+    if (valueCol >= 0) return valueCol < static_cast<int>(f1.size()) && !looksNumeric(f1[valueCol]);
     if (userCol >= static_cast<int>(f1.size())) return false;
     const std::string u = lower(std::string(trim(f1[userCol])));
     if (u == "user" || u == "userid" || u == "user_id" || u == "uid") return true;

@@ -205,6 +205,19 @@ inline bool isNumber(std::string_view s) {
     return parseFloat(trim(s), f);
 }
 
+// True when `s` (trimmed) is written as a number, finite or not ("nan", "-inf", "1e39"). Used to
+// tell a header from data: a first row of such values is data, and is then refused as such with
+// its line, rather than skipped as a header without a word.
+inline bool looksNumeric(std::string_view s) {
+    s = trim(s);
+    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    if (s.empty()) return false;
+    double v;
+    const auto r = fast_float::from_chars(s.data(), s.data() + s.size(), v);
+    return r.ptr == s.data() + s.size() &&
+           (r.ec == std::errc() || r.ec == std::errc::result_out_of_range);
+}
+
 inline bool parseInt(std::string_view s, std::int64_t& out) {
     s = trim(s);
     if (s.empty()) return false;

@@ -73,9 +73,9 @@ Tensor readSideFeatures(const std::string& path, const std::vector<std::string>&
             f.resize(static_cast<std::size_t>(fields));
             detail::splitFields(line, delim, f.data(), n);
             // A header names every feature; a first row with a stray non-number is data
-            // (and is reported below).
+            // (and is reported below), and so is one of "nan" or "inf" values.
             bool header = true;
-            for (int k = 1; k < n; ++k) header = header && !detail::isNumber(f[k]);
+            for (int k = 1; k < n; ++k) header = header && !detail::looksNumeric(f[k]);
             if (header) continue;
         }
         const int n = detail::splitFields(line, delim, f.data(), static_cast<int>(fields));

@@ -409,6 +409,14 @@ private Q_SLOTS:
         // Ratings too large for a float are not finite: refused.
         p = writeFile(dir / "big/u.data", "1\t2\t1e39\t1\n");
         EXPECT_MESSAGE(readDataset(p), p.string() + ":1: rating '1e39' is not a number");
+        // On the first line of a generic file they are data too, not a header's column name:
+        // the line was skipped without a word, while the same value on line 2 was refused.
+        for (const std::string r : {"nan", "1e39", "-inf", "+NaN"}) {
+            p = writeFile(dir / "first.csv", "1,2," + r + "\n3,4,5\n");
+            EXPECT_MESSAGE(readDataset(p), p.string() + ":1: rating '" + r + "' is not a number");
+        }
+        p = writeFile(dir / "first.csv", "1,2,rating\n3,4,5\n");  // a name still is a header
+        QCOMPARE(readDataset(p).numInteractions(), std::int64_t(1));
     }
 
     void longLinesAreRefusedUnread() {

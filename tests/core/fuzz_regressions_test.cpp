@@ -275,6 +275,19 @@ private Q_SLOTS:
         VAECF_EXPECT_ERROR(readSideFeatures(p.string(), ids), "1000002 fields");
     }
 
+    // A first row whose features are all "nan" or "inf" was taken for a header and skipped
+    // without a word; the message then blamed the ids ("none of the file's 1 id is among the
+    // data's 1"). It is data, refused with its line like the same row anywhere else (found by
+    // the coverage review of fuzz_side_features).
+    void aFirstRowOfNonFiniteFeaturesIsData() {
+        TempDir dir;
+        const auto p = writeFile(dir / "features.csv", "1,nan,inf\n2,3,4\n");
+        VAECF_EXPECT_ERROR(readSideFeatures(p.string(), {"1", "2"}),
+                           p.string() + ":1: field 2 ('nan') is not a finite number");
+        writeFile(p, "id,a,b\n1,3,4\n2,5,6\n");  // names are a header
+        QCOMPARE(readSideFeatures(p.string(), {"1", "2"}).cols, std::int64_t(2));
+    }
+
     // The fused scanner read s[0] of an empty rating at the very end of the data: one byte past
     // a memory-mapped file (found by review while fuzzing; ASan cannot see mappings). Here the
     // data ends right before a page that is not readable.
