@@ -335,7 +335,11 @@ LoadedModel loadModelFile(const std::filesystem::path& path) {
         lm.meta.training = header.at("training");
         const auto items = jsonInteger<std::int64_t>(header.at("items"), "header field 'items'");
         lm.model = createModel(header.at("model").get<std::string>(), header.at("config"));
-        // The training matrix's user count (older files lack "users": 0).
+        // The training matrix's user count (older files lack "users": 0). Two-sided models
+        // came after the field and cannot do without it (their tensors are per user).
+        if (!header.contains("users") && lm.model->info().family == ModelFamily::TwoSided)
+            fail(p + ": the header lacks 'users', which a " + lm.model->info().id +
+                 " model needs (its weights are per user)");
         const std::int64_t users =
             header.contains("users")
                 ? jsonInteger<std::int64_t>(header["users"], "header field 'users'")

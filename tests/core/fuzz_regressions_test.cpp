@@ -210,6 +210,11 @@ private Q_SLOTS:
         editHeader(p, [](auto& h) { h["users"] = (1LL << 31) + 1; });
         QCOMPARE(loadError(p), p.string() + ": the model file header has an impossible user count");
         p = tinyModel(dir / "bivae.vaecf", "bivae");
+        // Without "users" (allowed for older one-sided files) the message said "the training
+        // matrix has no users" (found by fuzz_model's coverage review).
+        editHeader(p, [](auto& h) { h.erase("users"); });
+        QCOMPARE(loadError(p), p.string() + ": the header lacks 'users', which a bivae model "
+                                            "needs (its weights are per user)");
         editHeader(p, [](auto& h) { h["users"] = 1LL << 30; });
         VAECF_EXPECT_ERROR(loadModelFile(p), "the header declares 1073741824 users but its tensors "
                                              "hold");
