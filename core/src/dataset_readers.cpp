@@ -191,6 +191,43 @@ std::optional<Delim> detectDelimiter(const std::vector<std::string>& lines, bool
     return std::nullopt;
 }
 
+// For sample lines that do not all agree: the first candidate that splits the first line into
+// n0 >= 2 fields and at least 90 % of the lines into n0 too. A file with a few odd lines is then
+// read as delimited, and the parser names each odd line with its number (or skips it with
+// skipBadLines), instead of detection failing as if the lines held a single field.
+std::optional<Delim> mostlyDelimiter(const std::vector<std::string>& lines, bool allowSpace) {
+    if (lines.size() < 2) return std::nullopt;
+    std::vector<Delim> candidates = {Delim::doubleColon(), Delim::ch('\t'), Delim::ch(','),
+                                     Delim::ch(';'), Delim::ch('|')};
+    if (allowSpace) candidates.push_back(Delim::ch(' '));
+    for (const Delim& d : candidates) {
+        if (d.kind == Delim::Kind::DoubleColon && lines[0].find("::") == std::string::npos)
+            continue;
+        const int n0 = fieldCount(lines[0], d);
+        if (n0 < 2) continue;
+        std::size_t agree = 0;
+        for (const auto& l : lines) agree += fieldCount(l, d) == n0;
+        if (10 * agree >= 9 * lines.size()) return d;
+    }
+    return std::nullopt;
+}
+
+// Why no delimiter fits: the first candidate that splits the first line, and the first sample
+// line it splits otherwise.
+std::string delimiterDisagreement(const std::vector<std::string>& lines) {
+    for (const Delim& d : {Delim::ch('\t'), Delim::ch(','), Delim::ch(';'), Delim::ch('|')}) {
+        const int n0 = fieldCount(lines[0], d);
+        if (n0 < 2) continue;
+        for (const auto& l : lines)
+            if (const int n = fieldCount(l, d); n != n0)
+                return "split by " + d.describe() + ", the first line has " +
+                       std::to_string(n0) + " fields but \"" + excerpt(trim(l)) + "\" has " +
+                       std::to_string(n) + ", and too many lines differ to take them for bad "
+                       "lines; pick a format";
+    }
+    return "the first lines hold a single field; pick a format";
+}
+
 bool linesCountRule(const std::vector<std::string>& lines) {
     for (const auto& l : lines) {
         const auto f = fieldsOf(l, Delim::ch(' '));
@@ -261,8 +298,8 @@ std::string detectFile(const Container& c, const std::string& name) {
         return "delimited";
     }
     if (!constant) return linesCountRule(s.lines) ? "lines-count" : "lines";
-    failAt(c.display(name), 0,
-           "cannot tell the format: the first lines hold a single field; pick a format");
+    if (mostlyDelimiter(s.lines, false)) return "delimited";
+    failAt(c.display(name), 0, "cannot tell the format: " + delimiterDisagreement(s.lines));
 }
 
 struct Plan {
@@ -902,6 +939,7 @@ Dataset readDataset(const std::filesystem::path& path, const ReadOptions& option
                 if (!trim(line).empty()) lines.emplace_back(line);
             if (lines.size() > 1 && data.size() > (64 << 10)) lines.pop_back();  // may be cut
             auto d = detectDelimiter(lines, true);
+            if (!d) d = mostlyDelimiter(lines, true);
             if (!d) failAt(mainDisplay, 0,
                            "cannot find the field delimiter (tried tab, ',', ';', '|', '::' "
                            "and spaces); set it");
