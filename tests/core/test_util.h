@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include <QtTest/QtTest>
@@ -23,6 +24,11 @@ inline std::filesystem::path writeFile(const std::filesystem::path& path, const 
     std::ofstream out(path, std::ios::binary);
     out << text;
     return path;
+}
+
+inline std::string readFile(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // A fresh temporary directory removed when the object dies.

@@ -14,10 +14,17 @@
 //           is rebuilt: not when that failed, with no data when bit 1 did not rebuild it) and
 //           checks the runs, overlay and current run it gets; then the data source and every run are saved as JSON text and read
 //           back (toJson and fromJson, runToJson and runFromJson): the same JSON again.
+//           bit 3, with bits 1 and 2 and the data rebuilt, saves the opened project
+//           (saveProject, as the app's Save does) into its own folder, or with bit 4 into a new
+//           one, and reads it back: it saves (or refuses because a file it writes is the data
+//           file, which keeps its bytes), and reads back with the same data source, split
+//           fingerprint, runs (JSON and models), overlay and current run.
 #include <QString>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <unordered_set>
@@ -201,8 +208,11 @@ void checkApplied(const ui::Project& project, const ui::ProjectFile& p,
         fuzz::check(!r.name.isEmpty() && r.colour.isValid() && r.created.isValid(),
                     "applied runs are named, coloured and dated");
         fuzz::check(r.fingerprint == want.fingerprints[k], "a run without a fingerprint gets the data's");
-        fuzz::check(project.runMatchesData(r) == (data && r.fingerprint == data->split.fingerprintHex()),
-                    "runMatchesData compares the fingerprints");
+        const auto model = r.inspectModel();
+        fuzz::check(project.runMatchesData(r) ==
+                        (data && r.fingerprint == data->split.fingerprintHex() &&
+                         (!model || model->numItems() == data->split.numItems())),
+                    "runMatchesData compares the fingerprints and the item counts");
     }
     fuzz::check(project.overlaidRuns() == want.overlaid, "overlaid runs follow the saved ids");
     fuzz::check(project.currentRunId() == want.current, "the current run follows the saved id");
@@ -234,6 +244,66 @@ void checkRoundTrip(const ui::Run& run) {
     }
     const std::string again = ui::runToJson(*back).dump();
     if (again != text) fuzz::broken("run JSON round trip differs:\n" + text + "\n" + again);
+}
+
+std::string fileBytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The source with its path made canonical: a data file inside the folder is saved as a path
+// relative to it and read back joined to the folder, which may spell it differently.
+std::string sourceText(ui::DataSource s) {
+    if (s.kind != ui::DataSource::Kind::Demo) {
+        std::error_code ec;
+        const fs::path p = fs::weakly_canonical(fs::path(s.path.toStdString()), ec);
+        if (!ec) s.path = QString::fromStdString(p.string());
+    }
+    return s.toJson().dump();
+}
+
+// saveProject() and readProject() again: an opened project saves, and reads back as it was.
+void checkSaved(const ui::Project& project, const fs::path& folder) {
+    const auto data = project.data();
+    const fs::path dataFile = data->source.path.toStdString();
+    const bool dataIsFile = data->source.kind == ui::DataSource::Kind::File;
+    const std::string before = dataIsFile ? fileBytes(dataFile) : std::string();
+    try {
+        ui::saveProject(project, QString::fromStdString(folder.string()));
+    } catch (const core::Error& e) {
+        const std::string m = e.what();
+        if (m.find("this file is the project's data file") == std::string::npos)
+            fuzz::broken("an opened project does not save: " + m);
+        fuzz::check(fileBytes(dataFile) == before, "a refused save leaves the data file alone");
+        return;
+    }
+    if (dataIsFile) fuzz::check(fileBytes(dataFile) == before, "saving leaves the data file alone");
+    ui::ProjectFile back;
+    try {
+        back = ui::readProject(QString::fromStdString(folder.string()));
+    } catch (const core::Error& e) {
+        fuzz::broken(std::string("a saved project does not read back: ") + e.what());
+    }
+    fuzz::check(back.fingerprint == data->split.fingerprintHex(), "the saved split fingerprint");
+    if (sourceText(back.source) != sourceText(data->source))
+        fuzz::broken("the saved data source reads back differently:\n" + sourceText(data->source) +
+                     "\n" + sourceText(back.source));
+    const auto& runs = project.runs();
+    fuzz::check(back.runs.size() == runs.size(), "every run saved");
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+        const std::string a = ui::runToJson(*runs[k]).dump(), b = ui::runToJson(*back.runs[k]).dump();
+        if (a != b) fuzz::broken("a saved run reads back differently:\n" + a + "\n" + b);
+        const auto model = runs[k]->inspectModel();
+        fuzz::check((model != nullptr) == (back.runs[k]->bestModel != nullptr), "a model for each run that had one");
+        if (model)
+            fuzz::check(back.runs[k]->bestModel->info().id == model->info().id &&
+                            back.runs[k]->bestModel->numItems() == model->numItems() &&
+                            back.runs[k]->bestModel->numUsers() == model->numUsers() &&
+                            back.runs[k]->bestModel->latentDim() == model->latentDim(),
+                        "the saved model reads back");
+    }
+    fuzz::check(back.overlaid == project.overlaidRuns(), "the saved overlay");
+    fuzz::check(back.currentRun == project.currentRunId(), "the saved current run");
 }
 
 }  // namespace
@@ -284,6 +354,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             ui::Project project;  // a QObject: needs no application object or event loop
             ui::applyProject(project, state, p);
             checkApplied(project, p, state, want);
+            if ((mode & 8) && state) checkSaved(project, (mode & 16) ? scratch / "saved" : dir);
         }
         checkSourceRoundTrip(p.source);
         for (const auto& r : p.runs) checkRoundTrip(*r);

@@ -486,6 +486,20 @@ def project_rebuild_seeds(models, file_data):
         put("project", "data-file-in-project-folder", b"\x07" + files(
             project_json([run_json(1, "popularity", model_file="models/run-1.vaecf")], in_folder),
             models["popularity"], ratings))
+    # Saved again (bit 3) in place and elsewhere (bit 4), as the app's Save and Save As do; a
+    # data file under the name a run's model is saved as is refused, keeping its bytes.
+    if "popularity" in models:
+        applied = files(project_json([run_json(1, "popularity", model_file="models/run-1.vaecf"), bare], demo),
+                        models["popularity"])
+        put("project", "demo-rebuilt-applied-saved", b"\x0e" + applied)
+        put("project", "demo-rebuilt-applied-saved-elsewhere", b"\x1e" + applied)
+        put("project", "data-file-in-project-folder-saved", b"\x0f" + files(
+            project_json([run_json(1, "popularity", model_file="models/run-1.vaecf")], in_folder),
+            models["popularity"], ratings))
+        put("project", "data-file-is-where-a-model-saves", b"\x0f" + files(
+            project_json([run_json(1, "popularity"),
+                          run_json(7, "popularity", model_file="models/run-1.vaecf")], in_folder),
+            models["popularity"], ratings))
     put("project", "split-folder-in-project-folder", b"\x02" + project_json(
         [run_json(1, "popularity")], {"kind": "liang-folder", "path": "", "relative_path": "models"}))
 

@@ -7,10 +7,13 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <sstream>
 
+#include "demo_data.h"
 #include "session/project_io.h"
 #include "test_util.h"
 #include "vaecf/error.h"
+#include "vaecf/model.h"
 
 using namespace vaecf;
 using namespace vaecf::ui;
@@ -190,6 +193,65 @@ private Q_SLOTS:
         const ProjectFile p = readProject(folder);
         QCOMPARE(p.runs.size(), std::size_t{1});
         QCOMPARE(p.overlaid, std::vector<int>{1});
+    }
+
+    // A project file may pair a run's model with a split it was not trained on: a run saved
+    // without a fingerprint takes the data's when the project opens. Its model (3 items here,
+    // the data 120) neither counts as this data's (its scores are not read as these items)
+    // nor breaks saving: the saved model file lists no item ids or titles, and the project
+    // reopens (the data's 120 titles were written for 3 items, and the file could not be read).
+    void aModelOfOtherItemsSavesAndReopens() {
+        test::TempDir dir;
+        const QString folder = QString::fromStdString((dir / "proj").string());
+        Project project;
+        project.setData(test::smallDemoData());
+        core::CsrMatrix train;
+        train.rows = 2;
+        train.cols = 3;
+        train.indptr = {0, 2, 3};
+        train.indices = {0, 2, 1};
+        train.values = {1, 1, 1};
+        auto model = core::createModel("popularity");
+        model->initialize(train, 1);
+        model->trainEpoch(train, 1, {}, {});
+        auto run = std::make_shared<Run>();
+        run->modelId = "popularity";
+        run->bestModel = std::move(model);
+        const Run* added = project.addRun(run);
+        QCOMPARE(added->fingerprint, project.data()->split.fingerprintHex());
+        QVERIFY(!project.runMatchesData(*added));
+        saveProject(project, folder);
+        ProjectFile back = readProject(folder);
+        QCOMPARE(back.runs.size(), std::size_t{1});
+        QCOMPARE(back.runs[0]->bestModel->numItems(), std::int64_t{3});
+        Project reopened;
+        applyProject(reopened, project.data(), std::move(back));
+        QVERIFY(!reopened.runMatchesData(*reopened.runs().front()));
+    }
+
+    // A data file kept in the project folder under a name saving writes is refused before
+    // anything is written, and keeps its bytes.
+    void savingNeverOverwritesTheDataFile() {
+        test::TempDir dir;
+        std::ostringstream csv;
+        csv << "user,item,rating\n";
+        for (int u = 0; u < 40; ++u)
+            for (int k = 0; k < 12; ++k) csv << "u" << u << ",i" << (u + 7 * k) % 30 << ",5\n";
+        const auto dataFile = dir / "project.json";
+        test::writeFile(dataFile, csv.str());
+        DataSource source;
+        source.kind = DataSource::Kind::File;
+        source.path = QString::fromStdString(dataFile.string());
+        Project project;
+        project.setData(buildDataState(source));
+        COMPARE_MSG(errorOf([&] { saveProject(project, QString::fromStdString(dir.path().string())); }),
+                    dataFile.string() + ": cannot save the project here: this file is the project's data "
+                                        "file, and saving would overwrite it");
+        QCOMPARE(test::readFile(dataFile), csv.str());
+        // Elsewhere it saves, with the data named by its path.
+        const QString other = QString::fromStdString((dir / "elsewhere").string());
+        saveProject(project, other);
+        QCOMPARE(readProject(other).source.path, source.path);
     }
 };
 

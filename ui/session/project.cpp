@@ -440,7 +440,11 @@ void Project::notifyRunChanged(int id) {
 }
 
 bool Project::runMatchesData(const Run& r) const {
-    return m_data && r.fingerprint == m_data->split.fingerprintHex();
+    if (!m_data || r.fingerprint != m_data->split.fingerprintHex()) return false;
+    // A project file may pair a model with a fingerprint it was not trained on (a run saved
+    // without one takes the data's): its scores must not be read as this data's items.
+    const auto model = r.inspectModel();
+    return !model || model->numItems() == m_data->split.numItems();
 }
 
 void Project::setCurrentRun(int id) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "vaecf/error.h"
 #include "vaecf/json_number.h"
@@ -226,6 +227,21 @@ void saveProject(const Project& project, const QString& folder) {
     j["version"] = kProjectFormatVersion;
     const auto data = project.data();
     if (!data) fail("cannot save a project without data");
+    // A data file kept inside the project folder must not be one of the files saving writes
+    // (a file named project.json, or models/run-2.vaecf): refused before anything is written.
+    if (data->source.kind == DataSource::Kind::File) {
+        const fs::path src = fs::weakly_canonical(fs::path(data->source.path.toStdString()), ec);
+        std::vector<fs::path> targets{dir / "project.json"};
+        for (const auto& r : project.runs())
+            if (r->inspectModel()) targets.push_back(dir / "models" / ("run-" + std::to_string(r->id) + ".vaecf"));
+        for (const fs::path& t : targets) {
+            std::error_code tec;
+            if (!ec && fs::weakly_canonical(t, tec) == src && !tec)
+                fail(t.string() + ": cannot save the project here: this file is the project's data "
+                                  "file, and saving would overwrite it");
+        }
+    }
+    ec.clear();
     j["data"] = data->source.toJson();
     // Paths inside the project folder are stored relative to it, so the folder can move.
     if (data->source.kind != DataSource::Kind::Demo) {
@@ -240,15 +256,14 @@ void saveProject(const Project& project, const QString& folder) {
     for (const auto& r : project.runs()) {
         nlohmann::json rj = runToJson(*r);
         if (auto model = r->inspectModel()) {
-            const std::string file = "models/run-" + std::to_string(r->id) + ".vaecf";
+            const std::string file = "models/run-" + std::to_string(r->id) + ".vaecf";  // as checked above
             core::ModelMeta meta;
-            meta.itemIds = data->split.itemIds;
-            if (project.runMatchesData(*r)) {
+            // The data's item ids and titles, only for a model of this data: a model file lists
+            // none or one per model item, or it would not load back.
+            if (project.runMatchesData(*r) && data->split.numItems() == model->numItems()) {
+                meta.itemIds = data->split.itemIds;
                 for (std::int32_t c = 0; c < data->split.numItems(); ++c)
                     meta.itemTitles.push_back(data->itemTitle(c).toStdString());
-                if (meta.itemIds.size() != static_cast<std::size_t>(model->numItems())) meta.itemIds.clear();
-            } else {
-                meta.itemIds.clear();
             }
             meta.datasetName = data->title().toStdString();
             meta.splitFingerprint = r->fingerprint;
