@@ -19,6 +19,9 @@
 //           one, and reads it back: it saves (or refuses because a file it writes is the data
 //           file, which keeps its bytes), and reads back with the same data source, split
 //           fingerprint, runs (JSON and models), overlay and current run.
+//           bit 5, with bit 2: the Project is not fresh but holds what an earlier project left
+//           (the window keeps one): data, two runs, an overlay, a current run and a selected
+//           user. Applying must give the same as on a fresh one, with no user selected.
 #include <QString>
 
 #include <algorithm>
@@ -306,6 +309,19 @@ void checkSaved(const ui::Project& project, const fs::path& folder) {
     fuzz::check(back.currentRun == project.currentRunId(), "the saved current run");
 }
 
+// The data of the project open before (built once per process: a small demo).
+std::shared_ptr<const ui::DataState> priorData() {
+    static const auto data = [] {
+        ui::DataSource s;
+        s.demo.users = 60;
+        s.demo.items = 30;
+        s.demo.clusters = 2;
+        s.demo.meanActivity = 8;
+        return ui::buildDataState(s);
+    }();
+    return data;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -352,8 +368,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (opened) {
             const Applied want = expectApplied(p, state);
             ui::Project project;  // a QObject: needs no application object or event loop
+            if (mode & 32) {
+                project.setData(priorData());
+                project.addRun(std::make_shared<ui::Run>());
+                project.addRun(std::make_shared<ui::Run>());
+                project.setOverlaidRuns({1, 2});
+                project.setCurrentRun(2);
+                project.selectUser({ui::Part::Validation, 0});
+            }
             ui::applyProject(project, state, p);
             checkApplied(project, p, state, want);
+            fuzz::check(project.selectedUser() == ui::UserRef{}, "no user selected in an opened project");
             if ((mode & 8) && state) checkSaved(project, (mode & 16) ? scratch / "saved" : dir);
         }
         checkSourceRoundTrip(p.source);

@@ -487,12 +487,14 @@ def project_rebuild_seeds(models, file_data):
             project_json([run_json(1, "popularity", model_file="models/run-1.vaecf")], in_folder),
             models["popularity"], ratings))
     # Saved again (bit 3) in place and elsewhere (bit 4), as the app's Save and Save As do; a
-    # data file under the name a run's model is saved as is refused, keeping its bytes.
+    # data file under the name a run's model is saved as is refused, keeping its bytes. Opened
+    # over an earlier project (bit 5), as the window does.
     if "popularity" in models:
         applied = files(project_json([run_json(1, "popularity", model_file="models/run-1.vaecf"), bare], demo),
                         models["popularity"])
         put("project", "demo-rebuilt-applied-saved", b"\x0e" + applied)
         put("project", "demo-rebuilt-applied-saved-elsewhere", b"\x1e" + applied)
+        put("project", "demo-rebuilt-applied-over-an-earlier-project", b"\x26" + applied)
         put("project", "data-file-in-project-folder-saved", b"\x0f" + files(
             project_json([run_json(1, "popularity", model_file="models/run-1.vaecf")], in_folder),
             models["popularity"], ratings))
