@@ -245,8 +245,9 @@ bool isHex40(std::string_view s) {
     return true;
 }
 
-// Format of one file from its name, then its first lines; throws when none fits.
-std::string detectFile(const Container& c, const std::string& name) {
+// Format of one file from its name, then its first lines; throws when none fits. A delimiter
+// given with format auto makes any file not known by its name a delimited one.
+std::string detectFile(const Container& c, const std::string& name, char delimiter) {
     const std::string base = baseName(name);
     const std::string lbase = lower(base);
     const bool ml100kSplit = base.size() == 7 && startsWith(base, "u") &&
@@ -257,6 +258,7 @@ std::string detectFile(const Container& c, const std::string& name) {
     if (netflixNumber(base) >= 0) return "netflix";
     if (lbase == "user_artists.dat") return "lastfm";
     if (lbase == "train_triplets.txt") return "msd";
+    if (delimiter != 0) return "delimited";
 
     const Sample s = sampleOf(c, name);
     if (s.longFirstLine)
@@ -322,7 +324,7 @@ std::string singleDataFile(const Container& c) {
                "); name the file to read");
 }
 
-Plan makePlan(const Container& c, const std::string& format) {
+Plan makePlan(const Container& c, const std::string& format, char delimiter) {
     if (format == "liang")
         failAt(c.path().string(), 0,
                "is a Liang split; load it as a split (loadLiangSplit), not as a dataset");
@@ -330,7 +332,7 @@ Plan makePlan(const Container& c, const std::string& format) {
         const std::string& p = c.primary();
         if (c.kind() == Container::Kind::Folder && c.sizeOf(p) == 0)
             failAt(c.display(p), 0, "the file is empty");
-        return {format == "auto" ? detectFile(c, p) : format, {p}};
+        return {format == "auto" ? detectFile(c, p, delimiter) : format, {p}};
     }
     const auto require = [&](const std::string& base, const std::string& fmt) -> Plan {
         auto found = findByName(c, base);
@@ -347,9 +349,9 @@ Plan makePlan(const Container& c, const std::string& format) {
         if (auto files = netflixFiles(c); !files.empty()) return {"netflix", files};
         if (findByName(c, "train.csv") && findByName(c, "unique_sid.txt")) return {"liang", {}};
         for (const char* base : {"users.dat", "ratings.txt"})
-            if (auto found = findByName(c, base)) return {detectFile(c, *found), {*found}};
+            if (auto found = findByName(c, base)) return {detectFile(c, *found, delimiter), {*found}};
         const std::string one = singleDataFile(c);
-        return {detectFile(c, one), {one}};
+        return {detectFile(c, one, delimiter), {one}};
     }
     if (format == "ml100k") return require("u.data", format);
     if (format == "ml1m") return require("ratings.dat", format);
@@ -836,7 +838,7 @@ MemoryEstimate estimateDatasetMemory(const std::filesystem::path& path, const Re
         return e;
     }
     const Container c = Container::open(path);
-    const Plan plan = makePlan(c, options.format);
+    const Plan plan = makePlan(c, options.format, options.delimiter);
     if (plan.format == "liang" || plan.files.empty()) {
         MemoryEstimate e = estimateLiangSplitMemory(path);
         if (options.memoryLimit > 0) e.limit = options.memoryLimit;
@@ -847,13 +849,13 @@ MemoryEstimate estimateDatasetMemory(const std::filesystem::path& path, const Re
 
 std::string detectFormat(const std::filesystem::path& path) {
     const Container c = Container::open(path);
-    return makePlan(c, "auto").format;
+    return makePlan(c, "auto", 0).format;
 }
 
 Dataset readDataset(const std::filesystem::path& path, const ReadOptions& options) {
     checkFormatId(options.format);
     const Container c = Container::open(path);
-    const Plan plan = makePlan(c, options.format);
+    const Plan plan = makePlan(c, options.format, options.delimiter);
     if (plan.format == "liang" || plan.files.empty())
         failAt(path.string(), 0,
                "is a Liang split; load it as a split (loadLiangSplit), not as a dataset");

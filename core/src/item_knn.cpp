@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -215,9 +217,13 @@ void ItemKnn::setState(const TensorMap& state) {
     std::vector<std::int64_t> ptr(static_cast<std::size_t>(I + 1), 0);
     for (std::int64_t i = 0; i < I; ++i) {
         const float c = counts[i];
-        if (!(c >= 0 && c <= static_cast<float>(I - 1)) || c != std::floor(c))
-            fail("model state tensor 'counts' of itemknn holds " + std::to_string(c) +
-                 " neighbours for item " + std::to_string(i));
+        if (!(c >= 0 && c <= static_cast<float>(I - 1)) || c != std::floor(c)) {
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%g", static_cast<double>(c));
+            fail("model state tensor 'counts' of itemknn holds " + std::string(shown) +
+                 " neighbours for item " + std::to_string(i) + " (expected a whole number from 0 to " +
+                 std::to_string(I - 1) + ")");
+        }
         ptr[i + 1] = ptr[i] + static_cast<std::int64_t>(c);
     }
     const std::int64_t n = ptr[I];

@@ -351,6 +351,28 @@ private Q_SLOTS:
                                                     "hold a single field; pick a format");
     }
 
+    // A delimiter given with format auto (the command line's --delimiter alone) makes a file
+    // that is not known by its name a delimited one, read with that delimiter; before, it was
+    // ignored and detection failed on a delimiter it does not try.
+    void aDelimiterWithFormatAutoIsUsed() {
+        TempDir dir;
+        std::string text;
+        for (int u = 1; u <= 6; ++u) text += "u" + std::to_string(u) + "#i" + std::to_string(u % 3) + "#4\n";
+        const fs::path p = writeFile(dir / "data.txt", text);
+        EXPECT_MESSAGE(readDataset(p), p.string() + ": cannot tell the format: the first lines "
+                                                    "hold a single field; pick a format");
+        ReadOptions o;
+        o.delimiter = '#';
+        const Dataset d = readDataset(p, o);
+        QCOMPARE(d.numUsers(), std::int64_t(6));
+        QCOMPARE(d.numItems(), std::int64_t(3));
+        QCOMPARE(d.userIds.front(), std::string("u1"));
+        // A file known by its name keeps its format: u.data stays MovieLens 100K.
+        const fs::path u = writeFile(dir / "u.data", "1\t10\t5\t881250949\n2\t10\t3\t881250950\n");
+        o.delimiter = '\t';
+        QCOMPARE(readDataset(u, o).format, std::string("ml100k"));
+    }
+
     void skipKeepsTheFirstFiveMessagesInFileOrder() {
         TempDir dir;
         // Many chunks (several MB): the bad lines are spread over them.

@@ -340,7 +340,9 @@ private Q_SLOTS:
         QCOMPARE(m.trainEpoch(x, 2, {}, {}).batches, std::int64_t(0));
         TensorMap bad = m.state();
         bad["counts"].data[4] = 1.5f;
-        VAECF_EXPECT_ERROR(m.setState(bad), "model state tensor 'counts' of itemknn holds 1.5");
+        EXPECT_MESSAGE(m.setState(bad), "model state tensor 'counts' of itemknn holds 1.5 neighbours for "
+                                        "item 4 (expected a whole number from 0 to " +
+                                            std::to_string(m.numItems() - 1) + ")");
         bad = m.state();
         bad["neighbors"].data[0] = 1.0f;  // high part: index >= 2^24
         VAECF_EXPECT_ERROR(m.setState(bad), "'neighbors' of itemknn holds an invalid item index at entry 0");
