@@ -169,34 +169,11 @@ std::vector<std::string_view> fieldsOf(std::string_view line, const Delim& d,
     return out;
 }
 
-// The delimiter that splits every sample line into the same number (>= 2) of fields.
-std::optional<Delim> detectDelimiter(const std::vector<std::string>& lines, bool allowSpace) {
+// The first candidate delimiter that splits the first sample line into n0 >= 2 fields and
+// at least tenths / 10 of the sample lines into n0 too.
+std::optional<Delim> delimiterSplitting(const std::vector<std::string>& lines, bool allowSpace,
+                                        std::size_t tenths) {
     if (lines.empty()) return std::nullopt;
-    std::vector<Delim> candidates = {Delim::doubleColon(), Delim::ch('\t'), Delim::ch(','),
-                                     Delim::ch(';'), Delim::ch('|')};
-    if (allowSpace) candidates.push_back(Delim::ch(' '));
-    for (const Delim& d : candidates) {
-        if (d.kind == Delim::Kind::DoubleColon && lines[0].find("::") == std::string::npos)
-            continue;
-        const int n0 = fieldCount(lines[0], d);
-        if (n0 < 2) continue;
-        bool same = true;
-        for (const auto& l : lines)
-            if (fieldCount(l, d) != n0) {
-                same = false;
-                break;
-            }
-        if (same) return d;
-    }
-    return std::nullopt;
-}
-
-// For sample lines that do not all agree: the first candidate that splits the first line into
-// n0 >= 2 fields and at least 90 % of the lines into n0 too. A file with a few odd lines is then
-// read as delimited, and the parser names each odd line with its number (or skips it with
-// skipBadLines), instead of detection failing as if the lines held a single field.
-std::optional<Delim> mostlyDelimiter(const std::vector<std::string>& lines, bool allowSpace) {
-    if (lines.size() < 2) return std::nullopt;
     std::vector<Delim> candidates = {Delim::doubleColon(), Delim::ch('\t'), Delim::ch(','),
                                      Delim::ch(';'), Delim::ch('|')};
     if (allowSpace) candidates.push_back(Delim::ch(' '));
@@ -207,9 +184,22 @@ std::optional<Delim> mostlyDelimiter(const std::vector<std::string>& lines, bool
         if (n0 < 2) continue;
         std::size_t agree = 0;
         for (const auto& l : lines) agree += fieldCount(l, d) == n0;
-        if (10 * agree >= 9 * lines.size()) return d;
+        if (10 * agree >= tenths * lines.size()) return d;
     }
     return std::nullopt;
+}
+
+// The delimiter that splits every sample line into the same number (>= 2) of fields.
+std::optional<Delim> detectDelimiter(const std::vector<std::string>& lines, bool allowSpace) {
+    return delimiterSplitting(lines, allowSpace, 10);
+}
+
+// For sample lines that do not all agree: 90 % of them split alike. A file with a few odd
+// lines is then read as delimited, and the parser names each odd line with its number (or
+// skips it with skipBadLines), instead of detection failing as if the lines held a single field.
+std::optional<Delim> mostlyDelimiter(const std::vector<std::string>& lines, bool allowSpace) {
+    if (lines.size() < 2) return std::nullopt;
+    return delimiterSplitting(lines, allowSpace, 9);
 }
 
 // Why no delimiter fits: the first candidate that splits the first line, and the first sample
