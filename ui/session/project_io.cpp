@@ -99,6 +99,9 @@ std::string readText(const fs::path& p) {
     return ss.str();
 }
 
+// Where a run's model is saved, relative to the project folder.
+std::string modelFileName(int runId) { return "models/run-" + std::to_string(runId) + ".vaecf"; }
+
 }  // namespace
 
 nlohmann::json runToJson(const Run& r) {
@@ -230,18 +233,18 @@ void saveProject(const Project& project, const QString& folder) {
     // A data file kept inside the project folder must not be one of the files saving writes
     // (a file named project.json, or models/run-2.vaecf): refused before anything is written.
     if (data->source.kind == DataSource::Kind::File) {
-        const fs::path src = fs::weakly_canonical(fs::path(data->source.path.toStdString()), ec);
+        std::error_code srcEc;
+        const fs::path src = fs::weakly_canonical(fs::path(data->source.path.toStdString()), srcEc);
         std::vector<fs::path> targets{dir / "project.json"};
         for (const auto& r : project.runs())
-            if (r->inspectModel()) targets.push_back(dir / "models" / ("run-" + std::to_string(r->id) + ".vaecf"));
+            if (r->inspectModel()) targets.push_back(dir / modelFileName(r->id));
         for (const fs::path& t : targets) {
             std::error_code tec;
-            if (!ec && fs::weakly_canonical(t, tec) == src && !tec)
+            if (!srcEc && fs::weakly_canonical(t, tec) == src && !tec)
                 fail(t.string() + ": cannot save the project here: this file is the project's data "
                                   "file, and saving would overwrite it");
         }
     }
-    ec.clear();
     j["data"] = data->source.toJson();
     // Paths inside the project folder are stored relative to it, so the folder can move.
     if (data->source.kind != DataSource::Kind::Demo) {
@@ -256,11 +259,12 @@ void saveProject(const Project& project, const QString& folder) {
     for (const auto& r : project.runs()) {
         nlohmann::json rj = runToJson(*r);
         if (auto model = r->inspectModel()) {
-            const std::string file = "models/run-" + std::to_string(r->id) + ".vaecf";  // as checked above
+            const std::string file = modelFileName(r->id);
             core::ModelMeta meta;
-            // The data's item ids and titles, only for a model of this data: a model file lists
-            // none or one per model item, or it would not load back.
-            if (project.runMatchesData(*r) && data->split.numItems() == model->numItems()) {
+            // The data's item ids and titles, only for a model of this data (runMatchesData
+            // compares the item counts too): a model file lists none or one per model item, or
+            // it would not load back.
+            if (project.runMatchesData(*r)) {
                 meta.itemIds = data->split.itemIds;
                 for (std::int32_t c = 0; c < data->split.numItems(); ++c)
                     meta.itemTitles.push_back(data->itemTitle(c).toStdString());
