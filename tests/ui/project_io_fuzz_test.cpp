@@ -253,6 +253,46 @@ private Q_SLOTS:
         saveProject(project, other);
         QCOMPARE(readProject(other).source.path, source.path);
     }
+
+    // Finding 37: an id that is only U+FEFF, or starts with it, shows as itself. Qt's
+    // fromStdString drops a leading U+FEFF as a byte-order mark, so such an item showed with
+    // an empty title, and a user so named showed, and was searched for, under another id.
+    void idsStartingWithAByteOrderMarkShowAsThemselves() {
+        const std::string bom = "\xEF\xBB\xBF";
+        QVERIFY(QString::fromStdString(bom).isEmpty());  // why dataText exists
+        test::TempDir dir;
+        std::ostringstream csv;
+        csv << "user,item,rating\n";
+        for (int u = 0; u < 40; ++u) {
+            const std::string user = (u == 3 ? bom : "") + "u" + std::to_string(u);
+            for (int k = 0; k < 12; ++k) csv << user << ",i" << (u + 7 * k) % 30 << ",5\n";
+            csv << user << "," << bom << ",5\n";
+        }
+        const auto dataFile = dir / "data.csv";
+        test::writeFile(dataFile, csv.str());
+        DataSource source;
+        source.kind = DataSource::Kind::File;
+        source.path = QString::fromStdString(dataFile.string());
+        const auto state = buildDataState(source);
+        const auto& ids = state->split.itemIds;
+        const auto it = std::find(ids.begin(), ids.end(), bom);
+        QVERIFY(it != ids.end());
+        const auto column = static_cast<std::int32_t>(it - ids.begin());
+        QCOMPARE(state->itemTitle(column), QString(QChar(0xFEFF)));
+        QCOMPARE(state->itemTitle(column).toStdString(), bom);
+
+        const std::string user = bom + "u3";
+        const auto found = state->findUser(user);
+        QVERIFY(found.has_value());
+        QCOMPARE(dataText(user), QString(QChar(0xFEFF)) + QStringLiteral("u3"));
+        QCOMPARE(state->findUser(dataText(user).toStdString()), found);
+        QVERIFY(!state->findUser("u3").has_value());
+        // Everything else as fromStdString: invalid UTF-8 becomes U+FFFD, other text as is.
+        QCOMPARE(dataText("caf\xE9"), QStringLiteral("caf") + QChar(0xFFFD));
+        QCOMPARE(dataText("x" + bom), QStringLiteral("x") + QChar(0xFEFF));
+        QCOMPARE(dataText(bom + bom), QString(2, QChar(0xFEFF)));
+        QVERIFY(dataText("").isEmpty());
+    }
 };
 
 QTEST_GUILESS_MAIN(ProjectIoFuzzTest)

@@ -44,7 +44,7 @@ QVariant UserListModel::data(const QModelIndex& index, int role) const {
         case IdColumn:
             if (role == Qt::DisplayRole || role == SortRole) {
                 const auto& ids = m_data->userIds(m_part);
-                return row < ids.size() ? QString::fromStdString(ids[row])
+                return row < ids.size() ? dataText(ids[row])
                                         : QString::number(index.row());
             }
             break;

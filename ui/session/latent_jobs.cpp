@@ -161,7 +161,7 @@ std::shared_ptr<const LatentPoints> buildLatentPoints(const core::Model& model, 
         out->users.push_back(u);
         const auto& ids = data.userIds(u.part);
         out->labels.push_back(static_cast<std::size_t>(u.row) < ids.size()
-                                  ? QString::fromStdString(ids[static_cast<std::size_t>(u.row)])
+                                  ? dataText(ids[static_cast<std::size_t>(u.row)])
                                   : QString::number(u.row));
         out->activity.push_back(activity[i]);
         out->cluster.push_back(cluster[i]);
@@ -308,7 +308,7 @@ bool writeProjectorTsv(const LatentPoints& points, const DataState& data, const 
         for (std::size_t i = 0; i < n; ++i) {
             const std::int32_t c = i < points.cluster.size() ? points.cluster[i] : -1;
             const QString cluster = c >= 0 && static_cast<std::size_t>(c) < data.clusterNames.size()
-                                        ? QString::fromStdString(data.clusterNames[static_cast<std::size_t>(c)])
+                                        ? dataText(data.clusterNames[static_cast<std::size_t>(c)])
                                         : QString();
             m << tsvField(points.labels[i]) << '\t' << points.activity[i] << '\t' << tsvField(cluster) << '\n';
         }

@@ -11,6 +11,7 @@
 #include "vaecf/error.h"
 #include "vaecf/json_number.h"
 
+#include <QStringDecoder>
 #include <QThread>
 #include <QThreadPool>
 
@@ -185,13 +186,19 @@ QString partName(Part part) {
     return {};
 }
 
+QString dataText(const std::string& utf8) {
+    QStringDecoder decode(QStringConverter::Utf8, QStringConverter::Flag::ConvertInitialBom |
+                                                     QStringConverter::Flag::Stateless);
+    return decode(QByteArrayView(utf8.data(), static_cast<qsizetype>(utf8.size())));
+}
+
 QString DataState::title() const {
     if (source.kind == DataSource::Kind::Demo)
         return QStringLiteral("Demo (%L1 users, %L2 items)")
             .arg(split.train.rows + split.validation.foldIn.rows + split.test.foldIn.rows)
             .arg(split.numItems());
-    if (!split.datasetName.empty()) return QString::fromStdString(split.datasetName);
-    if (!dataset.name.empty()) return QString::fromStdString(dataset.name);
+    if (!split.datasetName.empty()) return dataText(split.datasetName);
+    if (!dataset.name.empty()) return dataText(dataset.name);
     return QString::fromStdString(std::filesystem::path(source.path.toStdString()).filename().string());
 }
 
@@ -235,8 +242,8 @@ QString DataState::itemTitle(std::int32_t column) const {
     if (column < 0 || column >= split.numItems()) return {};
     const auto c = static_cast<std::size_t>(column);
     if (c < split.items.size() && !split.items[c].title.empty())
-        return QString::fromStdString(split.items[c].title);
-    return QString::fromStdString(split.itemIds[c]);
+        return dataText(split.items[c].title);
+    return dataText(split.itemIds[c]);
 }
 
 QString DataState::itemGenres(std::int32_t column) const {
@@ -245,7 +252,7 @@ QString DataState::itemGenres(std::int32_t column) const {
     QStringList names;
     for (std::int32_t g : split.items[c].genres)
         if (g >= 0 && static_cast<std::size_t>(g) < split.genreNames.size())
-            names << QString::fromStdString(split.genreNames[static_cast<std::size_t>(g)]);
+            names << dataText(split.genreNames[static_cast<std::size_t>(g)]);
     return names.join(QStringLiteral(", "));
 }
 

@@ -26,6 +26,12 @@ class QThreadPool;
 
 namespace vaecf::ui {
 
+// Text from the data (ids, titles, genre and cluster names) for display. Unlike
+// QString::fromStdString, it keeps a leading U+FEFF: fromUtf8 drops one as a byte-order mark,
+// so an id that is only that character would show empty and one that starts with it would
+// show, and search, as another id. Invalid UTF-8 becomes U+FFFD as with fromStdString.
+QString dataText(const std::string& utf8);
+
 // Where the data came from and how it was prepared: enough to rebuild it (projects store it).
 struct DataSource {
     enum class Kind { Demo, File, LiangFolder };

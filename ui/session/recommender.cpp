@@ -190,7 +190,7 @@ QString recommendationsCsv(const DataState& data, const std::vector<Recommendati
         const auto& rec = recs[r];
         const auto c = static_cast<std::size_t>(rec.item);
         const QString id =
-            c < ids.size() ? QString::fromStdString(ids[c]) : QString::number(rec.item);
+            c < ids.size() ? dataText(ids[c]) : QString::number(rec.item);
         out += QString::number(r + 1) + QLatin1Char(',') + csvField(id) + QLatin1Char(',') +
                csvField(data.itemTitle(rec.item)) + QLatin1Char(',') +
                QString::number(static_cast<double>(rec.score), 'g', 6) + QLatin1Char(',') +
@@ -207,7 +207,7 @@ QString partMetricsCsv(const DataState& data, Part part,
     auto cell = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 6); };
     for (std::int64_t u = 0; u < rows.rows; ++u) {
         const auto i = static_cast<std::size_t>(u);
-        const QString id = i < ids.size() ? QString::fromStdString(ids[i]) : QString::number(u);
+        const QString id = i < ids.size() ? dataText(ids[i]) : QString::number(u);
         const PartUserMetrics m = i < users.size() ? users[i] : PartUserMetrics{};
         out += csvField(id) + QLatin1Char(',') + QString::number(rows.rowNnz(u)) +
                QLatin1Char(',') + cell(m.ndcg) + QLatin1Char(',') + cell(m.recallA) +

@@ -54,7 +54,7 @@ QString partChoiceName(PartChoice p) {
 
 QStringList toStringList(const std::vector<std::string>& names) {
     QStringList out;
-    for (const auto& n : names) out << QString::fromStdString(n);
+    for (const auto& n : names) out << dataText(n);
     return out;
 }
 
@@ -868,10 +868,10 @@ QString LatentPanel::tooltipFor(int point) const {
         lines << tr("%Ln interaction(s)", nullptr, static_cast<int>(p.activity[i]));
         const std::int32_t c = p.cluster[i];
         if (c >= 0 && static_cast<std::size_t>(c) < m_data->clusterNames.size())
-            lines << tr("Cluster: %1").arg(QString::fromStdString(m_data->clusterNames[static_cast<std::size_t>(c)]).toHtmlEscaped());
+            lines << tr("Cluster: %1").arg(dataText(m_data->clusterNames[static_cast<std::size_t>(c)]).toHtmlEscaped());
         const std::int32_t g = p.genre[i];
         if (g >= 0 && static_cast<std::size_t>(g) < m_data->split.genreNames.size())
-            lines << tr("Favourite genre: %1").arg(QString::fromStdString(m_data->split.genreNames[static_cast<std::size_t>(g)]).toHtmlEscaped());
+            lines << tr("Favourite genre: %1").arg(dataText(m_data->split.genreNames[static_cast<std::size_t>(g)]).toHtmlEscaped());
         if (m_ndcgFor == m_points && i < m_ndcg.size() && std::isfinite(m_ndcg[i]))
             lines << tr("NDCG@100: %1").arg(m_ndcg[i], 0, 'f', 3);
     } else {

@@ -569,7 +569,7 @@ void RecommendationsPanel::refreshUser() {
     m_historyModel->setItems(m_data, {history.begin(), history.end()});
     const auto& ids = m_data->userIds(m_user.part);
     const QString id = static_cast<std::size_t>(m_user.row) < ids.size()
-                           ? QString::fromStdString(ids[static_cast<std::size_t>(m_user.row)])
+                           ? dataText(ids[static_cast<std::size_t>(m_user.row)])
                            : QString::number(m_user.row);
     const int n = topN();
 
@@ -815,7 +815,7 @@ void RecommendationsPanel::exportRecommendationsInteractive() {
         m_user.valid() && m_data ? m_data->userIds(m_user.part) : std::vector<std::string>{};
     const QString user =
         static_cast<std::size_t>(std::max<std::int64_t>(m_user.row, 0)) < ids.size()
-            ? QString::fromStdString(ids[static_cast<std::size_t>(m_user.row)])
+            ? dataText(ids[static_cast<std::size_t>(m_user.row)])
             : QStringLiteral("user");
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Export recommendations"), QStringLiteral("recommendations-%1.csv").arg(user),
