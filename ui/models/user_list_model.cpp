@@ -43,9 +43,7 @@ QVariant UserListModel::data(const QModelIndex& index, int role) const {
     switch (index.column()) {
         case IdColumn:
             if (role == Qt::DisplayRole || role == SortRole) {
-                const auto& ids = m_data->userIds(m_part);
-                return row < ids.size() ? dataText(ids[row])
-                                        : QString::number(index.row());
+                return m_data->userText(m_part, index.row());
             }
             break;
         case ActivityColumn:

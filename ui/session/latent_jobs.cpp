@@ -159,10 +159,7 @@ std::shared_ptr<const LatentPoints> buildLatentPoints(const core::Model& model, 
         const auto i = static_cast<std::size_t>(k);
         const UserRef& u = refs[i];
         out->users.push_back(u);
-        const auto& ids = data.userIds(u.part);
-        out->labels.push_back(static_cast<std::size_t>(u.row) < ids.size()
-                                  ? dataText(ids[static_cast<std::size_t>(u.row)])
-                                  : QString::number(u.row));
+        out->labels.push_back(data.userText(u.part, u.row));
         out->activity.push_back(activity[i]);
         out->cluster.push_back(cluster[i]);
         out->genre.push_back(genre[i]);

@@ -220,6 +220,13 @@ const std::vector<std::string>& DataState::userIds(Part part) const {
     return split.trainUserIds;
 }
 
+QString DataState::userText(Part part, std::int64_t row) const {
+    const auto& ids = userIds(part);
+    return row >= 0 && static_cast<std::size_t>(row) < ids.size()
+               ? dataText(ids[static_cast<std::size_t>(row)])
+               : QString::number(row);
+}
+
 const core::CsrMatrix* DataState::heldOut(Part part) const {
     switch (part) {
     case Part::Train: return nullptr;

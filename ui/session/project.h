@@ -76,6 +76,8 @@ struct DataState {
     QString title() const;                     // "Demo (3,000 users)" or the dataset name
     const core::CsrMatrix& rows(Part part) const;  // train matrix, or a part's fold-in rows
     const std::vector<std::string>& userIds(Part part) const;
+    // A user's original id for display, or its row number when the part has no id for it.
+    QString userText(Part part, std::int64_t row) const;
     const core::CsrMatrix* heldOut(Part part) const;  // null for Train
     const std::vector<std::int32_t>& clusters(Part part) const;  // may be empty
     std::int64_t numUsers(Part part) const { return rows(part).rows; }

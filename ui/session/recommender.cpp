@@ -202,14 +202,12 @@ QString recommendationsCsv(const DataState& data, const std::vector<Recommendati
 QString partMetricsCsv(const DataState& data, Part part,
                        const std::vector<PartUserMetrics>& users) {
     QString out = QStringLiteral("user_id,activity,ndcg@100,recall@20,recall@50\n");
-    const auto& ids = data.userIds(part);
     const core::CsrMatrix& rows = data.rows(part);
     auto cell = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 6); };
     for (std::int64_t u = 0; u < rows.rows; ++u) {
         const auto i = static_cast<std::size_t>(u);
-        const QString id = i < ids.size() ? dataText(ids[i]) : QString::number(u);
         const PartUserMetrics m = i < users.size() ? users[i] : PartUserMetrics{};
-        out += csvField(id) + QLatin1Char(',') + QString::number(rows.rowNnz(u)) +
+        out += csvField(data.userText(part, u)) + QLatin1Char(',') + QString::number(rows.rowNnz(u)) +
                QLatin1Char(',') + cell(m.ndcg) + QLatin1Char(',') + cell(m.recallA) +
                QLatin1Char(',') + cell(m.recallB) + QLatin1Char('\n');
     }

@@ -567,10 +567,7 @@ void RecommendationsPanel::refreshUser() {
     const core::CsrMatrix* held = m_data->heldOut(m_user.part);
     const auto history = rows.rowIndices(m_user.row);
     m_historyModel->setItems(m_data, {history.begin(), history.end()});
-    const auto& ids = m_data->userIds(m_user.part);
-    const QString id = static_cast<std::size_t>(m_user.row) < ids.size()
-                           ? dataText(ids[static_cast<std::size_t>(m_user.row)])
-                           : QString::number(m_user.row);
+    const QString id = m_data->userText(m_user.part, m_user.row);
     const int n = topN();
 
     UserEvaluation ev;
